@@ -1,0 +1,1 @@
+"""lungsign: the web service (settings, database, ingest, auth, reader studies, jobs, CLI)."""

@@ -1,0 +1,79 @@
+"""Request dependencies: database session, current user, role checks and CSRF."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.security import same_token
+from app.services import users
+from app.tables import User
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One database session per request, committed when the route returns."""
+    with request.app.state.db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def current_user(request: Request, session: SessionDep) -> User:
+    """The caller, from a bearer token or the session cookie (whose unsafe requests need CSRF)."""
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("bearer "):
+        user = users.user_for_token(session, auth[7:].strip())
+        if user is None:
+            raise HTTPException(401, "invalid or revoked API token")
+    else:
+        user_id = request.session.get("user_id")
+        user = session.get(User, user_id) if user_id else None
+        if user is None or not user.active:
+            raise HTTPException(401, "not logged in")
+        if request.method in UNSAFE_METHODS:
+            await check_csrf(request)
+    request.state.user = user
+    return user
+
+
+async def check_csrf(request: Request) -> None:
+    """Reject a cookie-authenticated unsafe request without the session's CSRF token."""
+    sent = request.headers.get(CSRF_HEADER)
+    if not sent and "form" in request.headers.get("content-type", ""):
+        sent = str((await request.form()).get(CSRF_FIELD) or "")
+    if not same_token(sent, request.session.get("csrf")):
+        raise HTTPException(403, "missing or wrong CSRF token")
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_role(role: str) -> Callable[[User], User]:
+    """A dependency that lets through users with ROLE or a higher one."""
+
+    def check(user: CurrentUser) -> User:
+        if not users.has_role(user, role):
+            raise HTTPException(403, f"this needs the {role} role")
+        return user
+
+    return check
+
+
+ReaderUser = Annotated[User, Depends(require_role("reader"))]
+CoordinatorUser = Annotated[User, Depends(require_role("coordinator"))]
+AdminUser = Annotated[User, Depends(require_role("admin"))]

@@ -1,0 +1,8 @@
+"""HTTP routes: HTML pages for people and the JSON API under ``/api/v1``.
+
+Each module exposes ``router``; add new ones to ``ROUTERS``.
+"""
+
+from app.routes import auth, health, home
+
+ROUTERS = [health.router, auth.router, auth.api, home.router]

@@ -1,0 +1,1 @@
+"""Business logic: routes and the CLI call these; they call the database and ``models``."""

@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from the caller's config or the settings, metadata from the ORM."""
+"""Alembic environment: URL from the caller or the settings, metadata from the ORM."""
 
 from __future__ import annotations
 

@@ -1,0 +1,149 @@
+"""Reading CT slices from DICOM files, whatever their transfer syntax or file meta.
+
+Each file is parsed once: the header with large values deferred, then the pixel data only
+when a finding needs it. Anything that is not a single-frame, single-channel CT image is
+refused with a reason a coordinator can act on (see ``docs/import.md``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.pixels import apply_modality_lut
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+HU_MIN, HU_MAX = -32768, 32767  # int16 storage
+DEFER_BYTES = 1024  # values larger than this (the pixel data) are read only when used
+MONOCHROME = ("MONOCHROME1", "MONOCHROME2")
+
+
+class DicomProblem(Exception):
+    """A file that cannot give a CT slice; the message is the reason shown to the user."""
+
+    def __init__(self, reason: str, sop_uid: str | None = None) -> None:
+        super().__init__(reason)
+        self.sop_uid = sop_uid  # known when the header could be read
+
+
+@dataclass
+class SliceHeader:
+    """What the importer needs to know about a file before decoding its pixels."""
+
+    path: Path
+    dataset: Dataset
+    sop_uid: str
+    series_uid: str
+    patient_id: str
+
+
+@dataclass
+class Slice:
+    """A decoded slice: stored values plus the modality LUT that turns them into HU."""
+
+    header: SliceHeader
+    stored: np.ndarray  # (rows, cols), the decoded stored values
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        rows, cols = self.stored.shape
+        return rows, cols
+
+    def hu(self, rows: slice, cols: slice) -> np.ndarray:
+        """Hounsfield units of a window, rounded and clipped to int16."""
+        values = apply_modality_lut(self.stored[rows, cols], self.header.dataset)
+        return np.clip(np.rint(values), HU_MIN, HU_MAX).astype(np.int16)
+
+
+def read_header(path: Path, *, ct_only: bool = True) -> SliceHeader:
+    """Parse PATH's header and check it describes a usable CT slice."""
+    dataset = _dcmread(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom warns about each odd value it tolerates
+        problem = image_problem(dataset, ct_only=ct_only)
+    if problem:
+        raise DicomProblem(problem, str(dataset.SOPInstanceUID))
+    _ensure_transfer_syntax(dataset)
+    return SliceHeader(
+        path=path,
+        dataset=dataset,
+        sop_uid=str(dataset.SOPInstanceUID),
+        series_uid=str(dataset.get("SeriesInstanceUID", "")),
+        patient_id=str(dataset.get("PatientID", "")).strip(),
+    )
+
+
+def decode(header: SliceHeader) -> Slice:
+    """Decode the pixel data of a checked header (any transfer syntax pydicom handles)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            stored = header.dataset.pixel_array
+    except Exception as exc:  # decoders raise many types for broken data
+        reason = f"pixel data cannot be decoded: {_first_line(exc)}"
+        raise DicomProblem(reason, header.sop_uid) from exc
+    if stored.ndim != 2:
+        reason = f"pixel data has shape {stored.shape}, expected one 2-D slice"
+        raise DicomProblem(reason, header.sop_uid)
+    return Slice(header=header, stored=stored.astype(stored.dtype.newbyteorder("=")))
+
+
+def read_slice(path: Path, *, ct_only: bool = True) -> Slice:
+    """Header check and decode in one call."""
+    return decode(read_header(path, ct_only=ct_only))
+
+
+def image_problem(dataset: Dataset, *, ct_only: bool = True) -> str | None:
+    """Why DATASET is not a single-frame, single-channel CT image, or None."""
+    if "PixelData" not in dataset:
+        kind = dataset.get("Modality") or "object"
+        return f"no pixel data ({kind}, not an image)"
+    photometric = str(dataset.get("PhotometricInterpretation", ""))
+    if int(dataset.get("SamplesPerPixel", 1)) != 1 or photometric not in MONOCHROME:
+        return f"not a single-channel CT image (PhotometricInterpretation {photometric or '?'})"
+    frames = str(dataset.get("NumberOfFrames") or "1").strip()
+    if not frames.isdigit():
+        return f"invalid NumberOfFrames {frames!r}"
+    if int(frames) != 1:
+        return f"multi-frame image ({frames} frames); export single-frame slices"
+    modality = str(dataset.get("Modality", "CT"))
+    if ct_only and modality != "CT":
+        return f"modality {modality}, not CT"
+    if not str(dataset.get("PatientID", "")).strip():
+        return "no PatientID (needed for the patient-disjoint split)"
+    return None
+
+
+def _dcmread(path: Path) -> Dataset:
+    """Read PATH with or without a file meta header; refuse what is not DICOM."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dataset = pydicom.dcmread(path, defer_size=DEFER_BYTES, force=True)
+            uid = dataset.get("SOPInstanceUID")
+    except Exception as exc:  # a non-DICOM file can fail anywhere in the parser
+        raise DicomProblem(f"not a readable DICOM file ({_first_line(exc)})") from exc
+    if not uid:
+        raise DicomProblem("not a DICOM file (no SOP Instance UID)")
+    return dataset
+
+
+def _ensure_transfer_syntax(dataset: Dataset) -> None:
+    """Files without a file meta header get the transfer syntax they were parsed with."""
+    meta = dataset.file_meta
+    if "TransferSyntaxUID" in meta:
+        return
+    implicit, little = dataset.original_encoding
+    if implicit:
+        meta.TransferSyntaxUID = ImplicitVRLittleEndian
+    else:
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian if little else ExplicitVRBigEndian
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__

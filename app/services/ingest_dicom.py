@@ -1,0 +1,123 @@
+"""DICOM files plus ``annotations.csv`` → patch candidates.
+
+One pass over the files: each is parsed once (pixel data deferred) and decoded only when a
+finding refers to it, by path or by SOP Instance UID. Every finding ends as a candidate or
+as a bad item with its reason; unusable files are reported once each.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.services.annotations import ANNOTATIONS, Finding
+from app.services.dicom_io import DicomProblem, Slice, decode, read_header
+from app.services.import_types import BadItem, Candidate, ProgressCallback
+from app.services.patching import content_hash, cut_patch, pixel_bytes, pseudonym
+
+
+def walk_files(directory: Path) -> Iterator[tuple[Path, str]]:
+    """Every non-hidden file under DIRECTORY, at any depth, with its relative POSIX path;
+    the root ``annotations.csv`` is not a data file."""
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = Path(root) / name
+            relative = path.relative_to(directory).as_posix()
+            if not name.startswith(".") and relative != ANNOTATIONS:
+                yield path, relative
+
+
+@dataclass
+class DicomImport:
+    """The state of one pass: findings still open, files seen, and the results."""
+
+    findings: list[Finding]
+    pseudonym_key: str
+    patch_size: int
+    candidates: list[Candidate] = field(default_factory=list)
+    errors: list[BadItem] = field(default_factory=list)
+    uid_paths: dict[str, str] = field(default_factory=dict)  # SOP Instance UID → first file
+
+    def __post_init__(self) -> None:
+        self.open: dict[str, list[Finding]] = defaultdict(list)  # "uid:…" / "path:…" → rows
+        for finding in self.findings:
+            key = f"uid:{finding.uid}" if finding.uid else f"path:{finding.path}"
+            self.open[key].append(finding)
+
+    def run(self, directory: Path, on_progress: ProgressCallback | None = None) -> None:
+        files = list(walk_files(directory))
+        for done, (path, relative) in enumerate(files, start=1):
+            self._read_file(path, relative)
+            if on_progress:
+                on_progress(done, len(files))
+        self._report_unmatched()
+
+    def _read_file(self, path: Path, relative: str) -> None:
+        try:
+            header = read_header(path)
+            if header.sop_uid in self.uid_paths:
+                first = self.uid_paths[header.sop_uid]
+                raise DicomProblem(f"same SOP Instance UID as {first}; ignored")
+            self.uid_paths[header.sop_uid] = relative
+            wanted = self._take(f"path:{relative}") + self._take(f"uid:{header.sop_uid}")
+            if wanted:
+                self._cut(decode(header), relative, wanted)
+        except DicomProblem as problem:
+            self._file_failed(relative, problem)
+
+    def _take(self, key: str) -> list[Finding]:
+        return self.open.pop(key, [])
+
+    def _file_failed(self, relative: str, problem: DicomProblem) -> None:
+        """Report the file once, and each finding on it with the file's reason."""
+        self.errors.append(BadItem(relative, str(problem)))
+        findings = self._take(f"path:{relative}")
+        if problem.sop_uid:
+            findings += self._take(f"uid:{problem.sop_uid}")
+        reason = f"{relative}: {problem}"
+        self.errors.extend(BadItem(finding.item, reason) for finding in findings)
+
+    def _cut(self, image: Slice, relative: str, findings: list[Finding]) -> None:
+        header = image.header
+        patient_key = pseudonym(self.pseudonym_key, header.patient_id)
+        rows, cols = image.shape
+        for finding in findings:
+            if not (0 <= finding.x < cols and 0 <= finding.y < rows):
+                where = f"(x={finding.x}, y={finding.y})"
+                reason = f"ROI centre {where} outside the {cols}×{rows} image {relative}"
+                self.errors.append(BadItem(finding.item, reason))
+                continue
+            patch, padded = cut_patch(image.hu, image.shape, finding.x, finding.y, self.patch_size)
+            self.candidates.append(
+                Candidate(
+                    item=finding.item,
+                    label_code=finding.label_code,
+                    patient_key=patient_key,
+                    height=self.patch_size,
+                    width=self.patch_size,
+                    pixels=pixel_bytes(patch),
+                    content_hash=content_hash(finding.label_code, patch),
+                    padded_pixels=padded,
+                    series_uid=header.series_uid or None,
+                    sop_uid=header.sop_uid,
+                    roi_x=finding.x,
+                    roi_y=finding.y,
+                    roi_width=finding.width,
+                    roi_height=finding.height,
+                )
+            )
+
+    def _report_unmatched(self) -> None:
+        """Findings no file answered: a missing path or an unknown SOP Instance UID."""
+        for key, findings in self.open.items():
+            kind, _, ref = key.partition(":")
+            if kind == "path":
+                reason = f"no file {ref} in DIR"
+            else:
+                reason = f"no usable DICOM file with SOP Instance UID {ref}"
+            self.errors.extend(BadItem(finding.item, reason) for finding in findings)
+        self.open.clear()

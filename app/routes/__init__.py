@@ -3,6 +3,13 @@
 Each module exposes ``router``; add new ones to ``ROUTERS``.
 """
 
-from app.routes import auth, health, home
+from app.routes import auth, datasets, health, home
 
-ROUTERS = [health.router, auth.router, auth.api, home.router]
+ROUTERS = [
+    health.router,
+    auth.router,
+    auth.api,
+    home.router,
+    datasets.router,
+    datasets.api,
+]

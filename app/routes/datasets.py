@@ -1,0 +1,159 @@
+"""Datasets: the overview page, the patch gallery, patch images and the JSON API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
+
+from app.deps import CoordinatorUser, SessionDep, SettingsDep
+from app.errors import LungsignError
+from app.services import datasets, uploads
+from app.services.import_types import ImportSummary
+from app.services.labels import list_labels
+from app.tables import SPLITS, User
+from app.templating import is_htmx, render
+
+router = APIRouter(tags=["datasets"])
+api = APIRouter(prefix="/api/v1/datasets", tags=["datasets"])
+
+Window = Annotated[str, Query(pattern="^(lung|mediastinal)$")]
+UPLOAD_BODY = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["name", "file"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "file": {"type": "string", "format": "binary"},
+                    },
+                }
+            }
+        }
+    }
+}
+
+
+class BadItemPublic(BaseModel):
+    item: str
+    reason: str
+
+
+class ImportSummaryPublic(BaseModel):
+    dataset: str
+    imported: int
+    skipped: int
+    already_present: int
+    errors: list[BadItemPublic]
+
+
+class DatasetPublic(BaseModel):
+    id: int
+    name: str
+    kind: str
+    patch_size: int
+    created_at: datetime
+    total: int
+    counts: dict[str, dict[str, int]]
+
+
+def guard_upload_size(request: Request, settings: SettingsDep) -> None:
+    """413 before the body is read when Content-Length already says it is too large."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > uploads.upload_limit(settings):
+        raise HTTPException(413, f"upload larger than the {settings.max_upload_mb} MB limit")
+
+
+async def _import_upload(
+    request: Request, session: SessionDep, settings: SettingsDep, user: User
+) -> ImportSummary:
+    form = await request.form(max_files=1, max_fields=20)
+    upload, name = form.get("file"), form.get("name")
+    if not isinstance(upload, UploadFile) or not isinstance(name, str) or not name.strip():
+        raise HTTPException(422, "send a zip file as 'file' and the dataset name as 'name'")
+    return await run_in_threadpool(uploads.import_zip, session, settings, upload.file, name, user)
+
+
+@router.get("/datasets")
+def datasets_page(request: Request, session: SessionDep, user: CoordinatorUser) -> Response:
+    """Datasets with their patch counts per label and split."""
+    return render(request, "pages/datasets.html", _page_context(session))
+
+
+@router.post("/datasets", dependencies=[Depends(guard_upload_size)])
+async def upload_form(
+    request: Request, session: SessionDep, settings: SettingsDep, user: CoordinatorUser
+) -> Response:
+    """Import a zip from the page's form; answers with the import summary fragment."""
+    try:
+        summary: dict[str, Any] = (await _import_upload(request, session, settings, user)).as_dict()
+        error = None
+    except LungsignError as exc:
+        summary, error = {}, str(exc)
+    context = {"summary": summary, "error": error}
+    return render(request, "datasets/_import_summary.html", context)
+
+
+@router.get("/datasets/{dataset_id}/gallery")
+def gallery(
+    request: Request,
+    session: SessionDep,
+    user: CoordinatorUser,
+    dataset_id: int,
+    window: Window = "lung",
+    label: str | None = None,
+    split: str | None = None,
+    page: int = 1,
+) -> Response:
+    """The patch gallery; htmx requests get only the ``_gallery.html`` fragment."""
+    result = datasets.gallery_page(session, dataset_id, label or None, split or None, page)
+    context = {
+        "gallery": result,
+        "window": window,
+        "label": label or "",
+        "split": split or "",
+        "labels": list_labels(session),
+        "splits": SPLITS,
+    }
+    template = "datasets/_gallery.html" if is_htmx(request) else "pages/gallery.html"
+    return render(request, template, context)
+
+
+@router.get("/patches/{patch_id}.png")
+def patch_image(
+    session: SessionDep, user: CoordinatorUser, patch_id: int, window: Window = "lung"
+) -> Response:
+    """One patch as an 8-bit PNG in the lung (W1500/L−600) or mediastinal (W350/L40) window."""
+    png = datasets.patch_png(session, patch_id, window)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@api.get("")
+def list_datasets(session: SessionDep, user: CoordinatorUser) -> list[DatasetPublic]:
+    """Datasets with patch counts per label and split."""
+    return [DatasetPublic(**vars(d), total=d.total) for d in datasets.list_datasets(session)]
+
+
+@api.post("", dependencies=[Depends(guard_upload_size)], openapi_extra=UPLOAD_BODY)
+async def upload_dataset(
+    request: Request, session: SessionDep, settings: SettingsDep, user: CoordinatorUser
+) -> ImportSummaryPublic:
+    """Import a zip (multipart ``file`` + ``name``) into a real dataset; returns the summary."""
+    summary = await _import_upload(request, session, settings, user)
+    return ImportSummaryPublic.model_validate(summary.as_dict())
+
+
+def _page_context(session: Session) -> dict[str, Any]:
+    return {
+        "datasets": datasets.list_datasets(session),
+        "labels": list_labels(session),
+        "splits": SPLITS,
+    }

@@ -57,15 +57,17 @@ class DicomImport:
         self._report_unmatched()
 
     def _read_file(self, path: Path, relative: str) -> None:
+        """Decode the file only if an open finding refers to it; a failure closes them all."""
         try:
             header = read_header(path)
             if header.sop_uid in self.uid_paths:
                 first = self.uid_paths[header.sop_uid]
                 raise DicomProblem(f"same SOP Instance UID as {first}; ignored")
             self.uid_paths[header.sop_uid] = relative
-            wanted = self._take(f"path:{relative}") + self._take(f"uid:{header.sop_uid}")
-            if wanted:
-                self._cut(decode(header), relative, wanted)
+            keys = (f"path:{relative}", f"uid:{header.sop_uid}")
+            if any(key in self.open for key in keys):
+                image = decode(header)
+                self._cut(image, relative, self._take(keys[0]) + self._take(keys[1]))
         except DicomProblem as problem:
             self._file_failed(relative, problem)
 

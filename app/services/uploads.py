@@ -16,7 +16,7 @@ from typing import IO
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.errors import Invalid, LungsignError
+from app.errors import LungsignError
 from app.services.annotations import ANNOTATIONS
 from app.services.import_types import ImportSummary
 from app.services.ingest import import_directory
@@ -30,6 +30,10 @@ CHUNK = 1 << 20
 
 class TooLarge(LungsignError):
     status_code = 413
+
+
+class BadUpload(LungsignError):
+    """Not a zip, or a zip with unsafe entries (400)."""
 
 
 def upload_limit(settings: Settings) -> int:
@@ -65,12 +69,12 @@ def extract_zip(archive: Path, root: Path, max_bytes: int) -> None:
         with zipfile.ZipFile(archive) as zipped:
             members = zipped.infolist()
             if len(members) > MAX_MEMBERS:
-                raise Invalid(f"zip has {len(members)} entries; at most {MAX_MEMBERS}")
+                raise BadUpload(f"zip has {len(members)} entries; at most {MAX_MEMBERS}")
             budget = max_bytes
             for member in members:
                 budget -= _extract_member(zipped, member, root, budget)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
-        raise Invalid(f"not a readable zip file ({exc})") from None
+        raise BadUpload(f"not a readable zip file ({exc})") from None
 
 
 def _extract_member(
@@ -79,9 +83,9 @@ def _extract_member(
     """Write one entry; return the bytes written."""
     name = PurePosixPath(member.filename.replace("\\", "/"))
     if name.is_absolute() or ".." in name.parts or (name.parts and ":" in name.parts[0]):
-        raise Invalid(f"zip entry {member.filename!r} points outside the archive")
+        raise BadUpload(f"zip entry {member.filename!r} points outside the archive")
     if stat.S_ISLNK(member.external_attr >> 16):
-        raise Invalid(f"zip entry {member.filename!r} is a link")
+        raise BadUpload(f"zip entry {member.filename!r} is a link")
     target = root.joinpath(*name.parts)
     if member.is_dir():
         target.mkdir(parents=True, exist_ok=True)

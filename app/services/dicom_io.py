@@ -1,7 +1,7 @@
 """Reading CT slices from DICOM files, whatever their transfer syntax or file meta.
 
-Each file is parsed once: the header with large values deferred, then the pixel data only
-when a finding needs it. Anything that is not a single-frame, single-channel CT image is
+Each file is read once; its pixel data is decoded only when a finding needs it (decoding,
+not reading, is the expensive part). Anything that is not a single-frame, single-channel CT image is
 refused with a reason a coordinator can act on (see ``docs/import.md``).
 """
 
@@ -18,7 +18,6 @@ from pydicom.pixels import apply_modality_lut
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 HU_MIN, HU_MAX = -32768, 32767  # int16 storage
-DEFER_BYTES = 1024  # values larger than this (the pixel data) are read only when used
 MONOCHROME = ("MONOCHROME1", "MONOCHROME2")
 
 
@@ -89,7 +88,7 @@ def decode(header: SliceHeader) -> Slice:
     if stored.ndim != 2:
         reason = f"pixel data has shape {stored.shape}, expected one 2-D slice"
         raise DicomProblem(reason, header.sop_uid)
-    return Slice(header=header, stored=stored.astype(stored.dtype.newbyteorder("=")))
+    return Slice(header=header, stored=stored)
 
 
 def read_slice(path: Path, *, ct_only: bool = True) -> Slice:
@@ -123,7 +122,7 @@ def _dcmread(path: Path) -> Dataset:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            dataset = pydicom.dcmread(path, defer_size=DEFER_BYTES, force=True)
+            dataset = pydicom.dcmread(path, force=True)
             uid = dataset.get("SOPInstanceUID")
     except Exception as exc:  # a non-DICOM file can fail anywhere in the parser
         raise DicomProblem(f"not a readable DICOM file ({_first_line(exc)})") from exc

@@ -84,34 +84,35 @@ class DicomImport:
         self.errors.extend(BadItem(finding.item, reason) for finding in findings)
 
     def _cut(self, image: Slice, relative: str, findings: list[Finding]) -> None:
-        header = image.header
-        patient_key = pseudonym(self.pseudonym_key, header.patient_id)
+        """One candidate per finding whose centre lies on the slice."""
+        patient_key = pseudonym(self.pseudonym_key, image.header.patient_id)
         rows, cols = image.shape
         for finding in findings:
-            if not (0 <= finding.x < cols and 0 <= finding.y < rows):
+            if 0 <= finding.x < cols and 0 <= finding.y < rows:
+                self.candidates.append(self._candidate(image, finding, patient_key))
+            else:
                 where = f"(x={finding.x}, y={finding.y})"
                 reason = f"ROI centre {where} outside the {cols}×{rows} image {relative}"
                 self.errors.append(BadItem(finding.item, reason))
-                continue
-            patch, padded = cut_patch(image.hu, image.shape, finding.x, finding.y, self.patch_size)
-            self.candidates.append(
-                Candidate(
-                    item=finding.item,
-                    label_code=finding.label_code,
-                    patient_key=patient_key,
-                    height=self.patch_size,
-                    width=self.patch_size,
-                    pixels=pixel_bytes(patch),
-                    content_hash=content_hash(finding.label_code, patch),
-                    padded_pixels=padded,
-                    series_uid=header.series_uid or None,
-                    sop_uid=header.sop_uid,
-                    roi_x=finding.x,
-                    roi_y=finding.y,
-                    roi_width=finding.width,
-                    roi_height=finding.height,
-                )
-            )
+
+    def _candidate(self, image: Slice, finding: Finding, patient_key: str) -> Candidate:
+        patch, padded = cut_patch(image.hu, image.shape, finding.x, finding.y, self.patch_size)
+        return Candidate(
+            item=finding.item,
+            label_code=finding.label_code,
+            patient_key=patient_key,
+            height=self.patch_size,
+            width=self.patch_size,
+            pixels=pixel_bytes(patch),
+            content_hash=content_hash(finding.label_code, patch),
+            padded_pixels=padded,
+            series_uid=image.header.series_uid or None,
+            sop_uid=image.header.sop_uid,
+            roi_x=finding.x,
+            roi_y=finding.y,
+            roi_width=finding.width,
+            roi_height=finding.height,
+        )
 
     def _report_unmatched(self) -> None:
         """Findings no file answered: a missing path or an unknown SOP Instance UID."""

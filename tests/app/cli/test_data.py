@@ -1,0 +1,46 @@
+"""``lungsign import``: JSON summary and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import data, root
+from app.cli.root import cli
+from app.config import Settings
+from tests.dicom_samples import mixed_cohort
+
+
+@pytest.fixture
+def runner(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setattr(root, "get_settings", lambda: settings)
+    monkeypatch.setattr(data, "get_settings", lambda: settings)
+    return CliRunner()
+
+
+def test_import_json_then_reimport(runner: CliRunner, tmp_path: Path) -> None:
+    cohort = mixed_cohort(tmp_path / "cohort")
+    first = runner.invoke(cli, ["import", str(cohort), "--dataset", "cli1", "--json"])
+    assert first.exit_code == 0, first.output
+    summary = json.loads(first.stdout)
+    assert set(summary) >= {"dataset", "imported", "skipped", "errors"}
+    assert summary["imported"] == 3 and len(summary["errors"]) == 13
+    again = runner.invoke(cli, ["import", str(cohort), "--dataset", "cli1", "--json"])
+    assert again.exit_code == 0 and json.loads(again.stdout)["imported"] == 0
+
+
+def test_import_with_progress_prints_a_summary(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["import", str(mixed_cohort(tmp_path / "c")), "--dataset", "p"])
+    assert result.exit_code == 0
+    assert "p: 3 imported, 13 skipped" in result.stdout
+
+
+def test_nothing_importable_exits_1(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["import", str(tmp_path), "--dataset", "x"])
+    assert result.exit_code == 1 and "neither annotations.csv nor patches.csv" in result.output
+    (tmp_path / "annotations.csv").write_text("path,x,y,label\nnope.dcm,1,1,GGO\n")
+    result = runner.invoke(cli, ["import", str(tmp_path), "--dataset", "x", "--json"])
+    assert result.exit_code == 1 and json.loads(result.stdout)["imported"] == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -34,17 +34,29 @@ def read_annotations(csv_path: Path, labels: LabelResolver) -> tuple[list[Findin
     """Parse every row; a file without the needed columns raises ``Invalid``."""
     findings: list[Finding] = []
     errors: list[BadItem] = []
-    with csv_path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        _check_columns(reader.fieldnames or [])
-        for line, raw in enumerate(reader, start=2):
-            row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
-            item = f"{ANNOTATIONS}:{line}"
-            try:
-                findings.append(_finding(item, row, labels))
-            except Invalid as exc:
-                errors.append(BadItem(item, str(exc)))
+    for line, row in read_rows(csv_path, _check_columns):
+        item = f"{ANNOTATIONS}:{line}"
+        try:
+            findings.append(_finding(item, row, labels))
+        except Invalid as exc:
+            errors.append(BadItem(item, str(exc)))
     return findings, errors
+
+
+def read_rows(
+    csv_path: Path, check_columns: Callable[[Sequence[str]], None]
+) -> list[tuple[int, dict[str, str]]]:
+    """(line number, row) pairs with lower-case, stripped column names and values."""
+    try:
+        with csv_path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            check_columns(reader.fieldnames or [])
+            return [
+                (line, {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()})
+                for line, raw in enumerate(reader, start=2)
+            ]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise Invalid(f"{csv_path.name} is not a readable UTF-8 CSV file ({exc})") from None
 
 
 def _check_columns(fieldnames: Sequence[str]) -> None:

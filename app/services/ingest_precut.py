@@ -6,7 +6,6 @@ default 1024, so a stored 0 is −1024 HU). Each patch must be patch_size × pat
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from app.errors import Invalid
-from app.services.annotations import relative_path
+from app.services.annotations import read_rows, relative_path
 from app.services.dicom_io import HU_MAX, HU_MIN
 from app.services.import_types import BadItem, Candidate, ProgressCallback
 from app.services.labels import LabelResolver
@@ -35,12 +34,8 @@ def read_precut(
     """Every row of DIRECTORY/patches.csv as a candidate or a bad item."""
     candidates: list[Candidate] = []
     errors: list[BadItem] = []
-    with (directory / PATCHES).open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        _check_columns(reader.fieldnames or [])
-        rows = list(reader)
-    for line, raw in enumerate(rows, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+    rows = read_rows(directory / PATCHES, _check_columns)
+    for line, row in rows:
         item = f"{PATCHES}:{line}"
         try:
             hu = load_patch(directory, row, patch_size)

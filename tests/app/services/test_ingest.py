@@ -169,3 +169,12 @@ def test_truncated_ct_is_named_with_its_rows(
     bad = reasons(run_import(db, settings, cohort))
     assert bad["whole.dcm"].startswith("pixel data cannot be decoded")
     assert bad["annotations.csv:2"].startswith("whole.dcm: pixel data cannot be decoded")
+
+
+def test_csv_that_is_not_utf8_is_invalid(db: Database, settings: Settings, tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "annotations.csv").write_bytes(
+        "path,x,y,label\nä.dcm,1,1,GGO\n".encode("latin-1")
+    )
+    with pytest.raises(Invalid, match="not a readable UTF-8 CSV"):
+        run_import(db, settings, tmp_path / "in")

@@ -19,6 +19,7 @@ from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRL
 
 HU_MIN, HU_MAX = -32768, 32767  # int16 storage
 MONOCHROME = ("MONOCHROME1", "MONOCHROME2")
+NATIVE_LITTLE_ENDIAN = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
 
 
 class DicomProblem(Exception):
@@ -38,6 +39,7 @@ class SliceHeader:
     sop_uid: str
     series_uid: str
     patient_id: str
+    rescale: tuple[float, float] | None  # (slope, intercept); None: a Modality LUT Sequence
 
 
 @dataclass
@@ -54,7 +56,12 @@ class Slice:
 
     def hu(self, rows: slice, cols: slice) -> np.ndarray:
         """Hounsfield units of a window, rounded and clipped to int16."""
-        values = apply_modality_lut(self.stored[rows, cols], self.header.dataset)
+        window = self.stored[rows, cols]
+        if self.header.rescale is None:
+            values = apply_modality_lut(window, self.header.dataset)
+        else:
+            slope, intercept = self.header.rescale
+            values = window * slope + intercept
         return np.clip(np.rint(values), HU_MIN, HU_MAX).astype(np.int16)
 
 
@@ -73,6 +80,7 @@ def read_header(path: Path, *, ct_only: bool = True) -> SliceHeader:
         sop_uid=str(dataset.SOPInstanceUID),
         series_uid=str(dataset.get("SeriesInstanceUID", "")),
         patient_id=str(dataset.get("PatientID", "")).strip(),
+        rescale=_rescale(dataset),
     )
 
 
@@ -81,7 +89,9 @@ def decode(header: SliceHeader) -> Slice:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            stored = header.dataset.pixel_array
+            stored = _native_pixels(header.dataset)
+            if stored is None:
+                stored = header.dataset.pixel_array
     except Exception as exc:  # decoders raise many types for broken data
         reason = f"pixel data cannot be decoded: {_first_line(exc)}"
         raise DicomProblem(reason, header.sop_uid) from exc
@@ -89,6 +99,21 @@ def decode(header: SliceHeader) -> Slice:
         reason = f"pixel data has shape {stored.shape}, expected one 2-D slice"
         raise DicomProblem(reason, header.sop_uid)
     return Slice(header=header, stored=stored)
+
+
+def _native_pixels(dataset: Dataset) -> np.ndarray | None:
+    """A zero-copy view of uncompressed little-endian 16-in-16-bit pixels, the common CT case
+    (what pydicom returns for them, at half the import time); None for anything else."""
+    if dataset.file_meta.TransferSyntaxUID not in NATIVE_LITTLE_ENDIAN:
+        return None
+    if (dataset.BitsAllocated, dataset.BitsStored) != (16, 16):
+        return None
+    count = int(dataset.Rows) * int(dataset.Columns)
+    data = dataset.PixelData
+    if len(data) < 2 * count:
+        return None  # pydicom reports the truncation
+    dtype = "<i2" if dataset.PixelRepresentation == 1 else "<u2"
+    return np.frombuffer(data, dtype=dtype, count=count).reshape(dataset.Rows, dataset.Columns)
 
 
 def read_slice(path: Path, *, ct_only: bool = True) -> Slice:
@@ -129,6 +154,15 @@ def _dcmread(path: Path) -> Dataset:
     if not uid:
         raise DicomProblem("not a DICOM file (no SOP Instance UID)")
     return dataset
+
+
+def _rescale(dataset: Dataset) -> tuple[float, float] | None:
+    """Slope and intercept (1, 0 when absent), read once per file rather than per patch."""
+    if "ModalityLUTSequence" in dataset:
+        return None
+    slope = dataset.get("RescaleSlope")
+    intercept = dataset.get("RescaleIntercept")
+    return float(1 if slope is None else slope), float(intercept or 0)
 
 
 def _ensure_transfer_syntax(dataset: Dataset) -> None:

@@ -8,7 +8,6 @@ holds adds nothing. Nothing is committed here, so a failure leaves no half-writt
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
 from pathlib import Path
 
 from sqlalchemy import insert, select
@@ -129,7 +128,7 @@ def _insert(session: Session, dataset: Dataset, candidates: list[Candidate]) -> 
     """Bulk insert in batches (one statement per batch, same transaction)."""
     rows = []
     for candidate in candidates:
-        row = asdict(candidate)
+        row = dict(vars(candidate))  # shallow: asdict() would deep-copy the pixel bytes
         del row["item"]
         row.update(dataset_id=dataset.id, source="real", split=split_for(candidate.patient_key))
         rows.append(row)

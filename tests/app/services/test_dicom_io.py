@@ -96,3 +96,15 @@ def test_truncated_file_on_disk_is_refused(tmp_path: Path) -> None:
     cut.write_bytes(data[: len(data) // 2])
     with pytest.raises(DicomProblem):
         read_slice(cut)
+
+
+@pytest.mark.filterwarnings("ignore:The pixel data is 8320 bytes long")
+@pytest.mark.parametrize(
+    "name", ["CT_small.dcm", "MR_small.dcm", "MR_small_implicit.dcm", "MR_small_padded.dcm"]
+)
+def test_uncompressed_fast_path_equals_pydicom(name: str) -> None:
+    dataset = pydicom.dcmread(sample(name))
+    assert (dataset.BitsAllocated, dataset.BitsStored) == (16, 16)
+    stored = read_slice(sample(name), ct_only=False).stored
+    assert stored.dtype == dataset.pixel_array.dtype
+    assert np.array_equal(stored, dataset.pixel_array)

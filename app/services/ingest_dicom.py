@@ -1,7 +1,7 @@
 """DICOM files plus ``annotations.csv`` → patch candidates.
 
-One pass over the files: each is parsed once (pixel data deferred) and decoded only when a
-finding refers to it, by path or by SOP Instance UID. Every finding ends as a candidate or
+One pass over the files: each is read once and its pixel data decoded only when a finding
+refers to it, by path or by SOP Instance UID. Every finding ends as a candidate or
 as a bad item with its reason; unusable files are reported once each.
 """
 

@@ -182,3 +182,131 @@ class AuditEvent(Base):
     target: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- Reader study (visual Turing test) -------------------------------------------------
+STUDY_STATUSES = ("draft", "open", "closed")
+VERDICTS = SOURCES
+
+
+class Study(Base):
+    """A blinded reader study: which patches, how many per reader, which questions."""
+
+    __tablename__ = "studies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    real_dataset_id: Mapped[int | None] = mapped_column(
+        ForeignKey("datasets.id", ondelete="SET NULL")
+    )
+    real_split: Mapped[str | None] = mapped_column(String(8))  # None: every split
+    items_per_reader: Mapped[int] = mapped_column(Integer)
+    real_fraction: Mapped[float] = mapped_column(Float)
+    per_label: Mapped[bool] = mapped_column(Boolean, default=False)
+    shared_items: Mapped[bool] = mapped_column(Boolean, default=True)
+    ask_confidence: Mapped[bool] = mapped_column(Boolean, default=True)
+    ask_label: Mapped[bool] = mapped_column(Boolean, default=True)
+    allow_changes: Mapped[bool] = mapped_column(Boolean, default=False)
+    practice_items: Mapped[int] = mapped_column(Integer, default=0)
+    windows: Mapped[list[str]] = mapped_column(JSON, default=list)
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    end_text: Mapped[str] = mapped_column(Text, default="")
+    seed: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    real_dataset: Mapped[Dataset | None] = relationship()
+    generated_datasets: Mapped[list[Dataset]] = relationship(
+        secondary="study_generated_datasets", order_by="Dataset.name"
+    )
+
+
+class StudyGeneratedDataset(Base):
+    """A generated dataset (one GAN version's output) a study draws from."""
+
+    __tablename__ = "study_generated_datasets"
+
+    study_id: Mapped[int] = mapped_column(
+        ForeignKey("studies.id", ondelete="CASCADE"), primary_key=True
+    )
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class StudyItem(Base):
+    """A patch drawn into a study; practice items give feedback and never count."""
+
+    __tablename__ = "study_items"
+    __table_args__ = (UniqueConstraint("study_id", "patch_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    patch_id: Mapped[int] = mapped_column(ForeignKey("patches.id"), index=True)
+    is_practice: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    patch: Mapped[Patch] = relationship()
+
+
+class ItemImage(Base):
+    """A study item pre-rendered at open, one PNG per window preset, served as stored."""
+
+    __tablename__ = "item_images"
+
+    study_item_id: Mapped[int] = mapped_column(
+        ForeignKey("study_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    window: Mapped[str] = mapped_column(String(16), primary_key=True)
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Assignment(Base):
+    """One reader's part of a study, in the reader's own seeded order."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("study_id", "reader_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    reader_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    seed: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    reader: Mapped[User] = relationship()
+
+
+class AssignmentItem(Base):
+    """An item at a position of an assignment; readers only ever see its random token."""
+
+    __tablename__ = "assignment_items"
+    __table_args__ = (UniqueConstraint("assignment_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    study_item_id: Mapped[int] = mapped_column(
+        ForeignKey("study_items.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    token: Mapped[str] = mapped_column(String(43), unique=True)
+    shown_at: Mapped[datetime | None]
+
+
+class Judgment(Base):
+    """A reader's answer; one per assignment item (the unique key stops double submits)."""
+
+    __tablename__ = "judgments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_item_id: Mapped[int] = mapped_column(
+        ForeignKey("assignment_items.id", ondelete="CASCADE"), unique=True
+    )
+    verdict: Mapped[str] = mapped_column(String(16))  # "real" | "generated"
+    confidence: Mapped[int | None] = mapped_column(Integer)
+    label_code: Mapped[str | None] = mapped_column(String(16))
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revisions: Mapped[int] = mapped_column(Integer, default=0)

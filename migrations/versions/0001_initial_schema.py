@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 22:32:29.290618
+Create Date: 2026-11-25 23:00:24.812564
 """
 
 from collections.abc import Sequence
@@ -146,11 +146,125 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_patches_label_code'), ['label_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_patches_patient_key'), ['patient_key'], unique=False)
 
+    op.create_table('studies',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('real_dataset_id', sa.Integer(), nullable=True),
+    sa.Column('real_split', sa.String(length=8), nullable=True),
+    sa.Column('items_per_reader', sa.Integer(), nullable=False),
+    sa.Column('real_fraction', sa.Float(), nullable=False),
+    sa.Column('per_label', sa.Boolean(), nullable=False),
+    sa.Column('shared_items', sa.Boolean(), nullable=False),
+    sa.Column('ask_confidence', sa.Boolean(), nullable=False),
+    sa.Column('ask_label', sa.Boolean(), nullable=False),
+    sa.Column('allow_changes', sa.Boolean(), nullable=False),
+    sa.Column('practice_items', sa.Integer(), nullable=False),
+    sa.Column('windows', sa.JSON(), nullable=False),
+    sa.Column('instructions', sa.Text(), nullable=False),
+    sa.Column('end_text', sa.Text(), nullable=False),
+    sa.Column('seed', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('opened_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_studies_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['real_dataset_id'], ['datasets.id'], name=op.f('fk_studies_real_dataset_id_datasets'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_studies')),
+    sa.UniqueConstraint('name', name=op.f('uq_studies_name'))
+    )
+    op.create_table('assignments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('study_id', sa.Integer(), nullable=False),
+    sa.Column('reader_id', sa.Integer(), nullable=False),
+    sa.Column('seed', sa.Integer(), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['reader_id'], ['users.id'], name=op.f('fk_assignments_reader_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['study_id'], ['studies.id'], name=op.f('fk_assignments_study_id_studies'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assignments')),
+    sa.UniqueConstraint('study_id', 'reader_id', name=op.f('uq_assignments_study_id'))
+    )
+    with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_assignments_reader_id'), ['reader_id'], unique=False)
+
+    op.create_table('study_generated_datasets',
+    sa.Column('study_id', sa.Integer(), nullable=False),
+    sa.Column('dataset_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['dataset_id'], ['datasets.id'], name=op.f('fk_study_generated_datasets_dataset_id_datasets'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['study_id'], ['studies.id'], name=op.f('fk_study_generated_datasets_study_id_studies'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('study_id', 'dataset_id', name=op.f('pk_study_generated_datasets'))
+    )
+    op.create_table('study_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('study_id', sa.Integer(), nullable=False),
+    sa.Column('patch_id', sa.Integer(), nullable=False),
+    sa.Column('is_practice', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['patch_id'], ['patches.id'], name=op.f('fk_study_items_patch_id_patches')),
+    sa.ForeignKeyConstraint(['study_id'], ['studies.id'], name=op.f('fk_study_items_study_id_studies'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_study_items')),
+    sa.UniqueConstraint('study_id', 'patch_id', name=op.f('uq_study_items_study_id'))
+    )
+    with op.batch_alter_table('study_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_study_items_patch_id'), ['patch_id'], unique=False)
+
+    op.create_table('assignment_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('assignment_id', sa.Integer(), nullable=False),
+    sa.Column('study_item_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('token', sa.String(length=43), nullable=False),
+    sa.Column('shown_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['assignment_id'], ['assignments.id'], name=op.f('fk_assignment_items_assignment_id_assignments'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['study_item_id'], ['study_items.id'], name=op.f('fk_assignment_items_study_item_id_study_items'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assignment_items')),
+    sa.UniqueConstraint('assignment_id', 'position', name=op.f('uq_assignment_items_assignment_id')),
+    sa.UniqueConstraint('token', name=op.f('uq_assignment_items_token'))
+    )
+    with op.batch_alter_table('assignment_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_assignment_items_study_item_id'), ['study_item_id'], unique=False)
+
+    op.create_table('item_images',
+    sa.Column('study_item_id', sa.Integer(), nullable=False),
+    sa.Column('window', sa.String(length=16), nullable=False),
+    sa.Column('png', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['study_item_id'], ['study_items.id'], name=op.f('fk_item_images_study_item_id_study_items'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('study_item_id', 'window', name=op.f('pk_item_images'))
+    )
+    op.create_table('judgments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('assignment_item_id', sa.Integer(), nullable=False),
+    sa.Column('verdict', sa.String(length=16), nullable=False),
+    sa.Column('confidence', sa.Integer(), nullable=True),
+    sa.Column('label_code', sa.String(length=16), nullable=True),
+    sa.Column('duration_ms', sa.Integer(), nullable=True),
+    sa.Column('answered_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revisions', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['assignment_item_id'], ['assignment_items.id'], name=op.f('fk_judgments_assignment_item_id_assignment_items'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_judgments')),
+    sa.UniqueConstraint('assignment_item_id', name=op.f('uq_judgments_assignment_item_id'))
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('judgments')
+    op.drop_table('item_images')
+    with op.batch_alter_table('assignment_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_assignment_items_study_item_id'))
+
+    op.drop_table('assignment_items')
+    with op.batch_alter_table('study_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_study_items_patch_id'))
+
+    op.drop_table('study_items')
+    op.drop_table('study_generated_datasets')
+    with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_assignments_reader_id'))
+
+    op.drop_table('assignments')
+    op.drop_table('studies')
     with op.batch_alter_table('patches', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_patches_patient_key'))
         batch_op.drop_index(batch_op.f('ix_patches_label_code'))

@@ -1,0 +1,130 @@
+"""Judgment records: the long-format rows every result and export is computed from."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import astuple, dataclass, fields
+from typing import IO, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.tables import (
+    Assignment,
+    AssignmentItem,
+    Dataset,
+    Judgment,
+    ModelVersion,
+    Patch,
+    Study,
+    StudyItem,
+    User,
+)
+
+
+@dataclass(frozen=True)
+class JudgmentRecord:
+    """One counted judgment; ``item`` is the study item id, the same for every reader."""
+
+    study: str
+    reader: str
+    item: int
+    patch_id: int
+    source: str
+    true_label: str
+    model_version: str  # the generating GAN's version; empty for real patches
+    verdict: str
+    confidence: int | None
+    label: str | None
+    duration_ms: int | None
+    answered_at: str
+
+
+@dataclass(frozen=True)
+class ReaderProfile:
+    experience_years: int | None
+    subspecialty: str | None
+
+
+CSV_COLUMNS = tuple(f.name for f in fields(JudgmentRecord))
+
+
+def load_records(session: Session, study_id: int) -> list[JudgmentRecord]:
+    """Every counted (non-practice) judgment of the study, by reader and position."""
+    version_id = func.coalesce(Patch.model_version_id, Dataset.model_version_id)
+    query = (
+        select(Study.name, User.username, StudyItem.id, Patch.id, Patch.source, Patch.label_code)
+        .add_columns(ModelVersion.version, Judgment)
+        .join(Assignment, Assignment.study_id == Study.id)
+        .join(User, User.id == Assignment.reader_id)
+        .join(AssignmentItem, AssignmentItem.assignment_id == Assignment.id)
+        .join(Judgment, Judgment.assignment_item_id == AssignmentItem.id)
+        .join(StudyItem, StudyItem.id == AssignmentItem.study_item_id)
+        .join(Patch, Patch.id == StudyItem.patch_id)
+        .join(Dataset, Dataset.id == Patch.dataset_id)
+        .outerjoin(ModelVersion, ModelVersion.id == version_id)
+        .where(Study.id == study_id, StudyItem.is_practice.is_(False))
+        .order_by(User.username, AssignmentItem.position)
+    )
+    return [_record(row) for row in session.execute(query)]
+
+
+def reader_profiles(session: Session, study_id: int) -> dict[str, ReaderProfile]:
+    """Experience and subspecialty of the study's readers, by username."""
+    query = (
+        select(User.username, User.experience_years, User.subspecialty)
+        .join(Assignment, Assignment.reader_id == User.id)
+        .where(Assignment.study_id == study_id)
+    )
+    return {name: ReaderProfile(years, sub) for name, years, sub in session.execute(query)}
+
+
+def write_csv(records: Iterable[JudgmentRecord], out: IO[str]) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for record in records:
+        writer.writerow(["" if v is None else v for v in astuple(record)])
+
+
+def read_csv(source: IO[str]) -> list[JudgmentRecord]:
+    """Records back from ``write_csv``'s output."""
+    return [_from_csv_row(row) for row in csv.DictReader(source)]
+
+
+def _record(row: Any) -> JudgmentRecord:
+    study, reader, item, patch_id, source, true_label, version, judgment = row
+    return JudgmentRecord(
+        study=study,
+        reader=reader,
+        item=item,
+        patch_id=patch_id,
+        source=source,
+        true_label=true_label,
+        model_version="" if source == "real" or version is None else str(version),
+        verdict=judgment.verdict,
+        confidence=judgment.confidence,
+        label=judgment.label_code,
+        duration_ms=judgment.duration_ms,
+        answered_at=judgment.answered_at.isoformat(),
+    )
+
+
+def _from_csv_row(row: dict[str, str]) -> JudgmentRecord:
+    def optional_int(key: str) -> int | None:
+        return int(row[key]) if row[key] else None
+
+    return JudgmentRecord(
+        study=row["study"],
+        reader=row["reader"],
+        item=int(row["item"]),
+        patch_id=int(row["patch_id"]),
+        source=row["source"],
+        true_label=row["true_label"],
+        model_version=row["model_version"],
+        verdict=row["verdict"],
+        confidence=optional_int("confidence"),
+        label=row["label"] or None,
+        duration_ms=optional_int("duration_ms"),
+        answered_at=row["answered_at"],
+    )

@@ -3,7 +3,7 @@
 Each module exposes ``router``; add new ones to ``ROUTERS``.
 """
 
-from app.routes import auth, datasets, health, home
+from app.routes import auth, datasets, health, home, reading, studies, studies_api
 
 ROUTERS = [
     health.router,
@@ -12,4 +12,8 @@ ROUTERS = [
     home.router,
     datasets.router,
     datasets.api,
+    studies.router,
+    studies_api.api,
+    reading.router,
+    reading.api,
 ]

@@ -130,6 +130,18 @@ def item_image(session: Session, reader: User, token: str, window: str) -> bytes
     return png
 
 
+def reader_study(session: Session, reader: User, study_id: int) -> Study:
+    """A study READER is assigned to and that has been opened."""
+    study = session.scalar(
+        select(Study)
+        .join(Assignment, Assignment.study_id == Study.id)
+        .where(Study.id == study_id, Assignment.reader_id == reader.id, Study.status != "draft")
+    )
+    if study is None:
+        raise NotFound("no such study among your assignments")
+    return study
+
+
 def save_intake(session: Session, reader: User, years: int, subspecialty: str) -> None:
     """Record the reader's experience, once."""
     if reader.experience_years is not None:

@@ -101,7 +101,7 @@ def _add_items(session: Session, study: Study, patch_ids: list[int], practice: b
     query = select(StudyItem.patch_id, StudyItem.id).where(
         StudyItem.study_id == study.id, StudyItem.patch_id.in_(patch_ids)
     )
-    ids = dict(session.execute(query).tuples())
+    ids = {patch_id: item_id for patch_id, item_id in session.execute(query)}
     return [ids[p] for p in patch_ids]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable
 from dataclasses import astuple, dataclass, fields
+from datetime import UTC, datetime
 from typing import IO, Any
 
 from sqlalchemy import func, select
@@ -106,8 +107,13 @@ def _record(row: Any) -> JudgmentRecord:
         confidence=judgment.confidence,
         label=judgment.label_code,
         duration_ms=judgment.duration_ms,
-        answered_at=judgment.answered_at.isoformat(),
+        answered_at=_utc(judgment.answered_at).isoformat(),
     )
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _from_csv_row(row: dict[str, str]) -> JudgmentRecord:

@@ -1,0 +1,149 @@
+"""Study pages for coordinators: list and create, detail with live progress, results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from app.deps import CoordinatorUser, SessionDep
+from app.errors import LungsignError, NotFound
+from app.services import datasets, studies, study_results
+from app.services.study_figures import FIGURES
+from app.services.study_progress import reader_progress
+from app.services.study_spec import StudySpec
+from app.services.users import list_users
+from app.tables import User
+from app.templating import render
+
+router = APIRouter(tags=["studies"])
+
+
+def spec_from_form(form: Any) -> StudySpec:
+    """A StudySpec from the create form's fields."""
+    real = {"dataset": form["real_dataset"], "split": form.get("real_split") or None}
+    return StudySpec.model_validate(
+        {
+            "name": form.get("name", ""),
+            "real": real if form.get("real_dataset") else None,
+            "generated": {"datasets": form.getlist("generated")},
+            "items_per_reader": form.get("items_per_reader") or 0,
+            "real_fraction": form.get("real_fraction") or 0.5,
+            "per_label": "per_label" in form,
+            "shared_items": form.get("shared_items", "shared") == "shared",
+            "ask_confidence": "ask_confidence" in form,
+            "ask_label": "ask_label" in form,
+            "allow_changes": "allow_changes" in form,
+            "practice_items": form.get("practice_items") or 0,
+            "windows": form.getlist("windows"),
+            "instructions": form.get("instructions", ""),
+            "end_text": form.get("end_text", ""),
+            "readers": form.getlist("readers"),
+            "seed": form.get("seed") or 0,
+        }
+    )
+
+
+def _list_page(request: Request, session: Session, error: str | None = None) -> Response:
+    ctx = {
+        "studies": studies.list_studies(session),
+        "datasets": datasets.list_datasets(session),
+        "readers": list_users(session),
+        "error": error,
+    }
+    return render(request, "pages/studies.html", ctx, status_code=422 if error else 200)
+
+
+def _detail_page(
+    request: Request, session: Session, study_id: int, error: str | None = None
+) -> Response:
+    study = studies.get_study(session, study_id)
+    ctx = {
+        "study": study,
+        "progress": reader_progress(session, study.id),
+        "assigned": {u.username for u in studies.readers_of(session, study.id)},
+        "users": list_users(session),
+        "error": error,
+    }
+    return render(request, "pages/study.html", ctx, status_code=409 if error else 200)
+
+
+@router.get("/studies")
+def studies_page(request: Request, session: SessionDep, user: CoordinatorUser) -> Response:
+    """Studies and the form to create one."""
+    return _list_page(request, session)
+
+
+@router.post("/studies")
+async def create_form(request: Request, session: SessionDep, user: CoordinatorUser) -> Response:
+    """Create a draft study from the form."""
+    try:
+        study = studies.create_study(session, spec_from_form(await request.form()), user)
+    except ValidationError as exc:
+        return _list_page(request, session, "; ".join(e["msg"] for e in exc.errors()))
+    except LungsignError as exc:
+        session.rollback()
+        return _list_page(request, session, str(exc))
+    return RedirectResponse(f"/studies/{study.id}", status_code=303)
+
+
+@router.get("/studies/{study_id}")
+def study_page(
+    request: Request, session: SessionDep, user: CoordinatorUser, study_id: int
+) -> Response:
+    """A study's design, readers and live progress."""
+    return _detail_page(request, session, study_id)
+
+
+@router.get("/studies/{study_id}/progress")
+def progress_fragment(
+    request: Request, session: SessionDep, user: CoordinatorUser, study_id: int
+) -> Response:
+    """The progress table alone; the study page polls it."""
+    study = studies.get_study(session, study_id)
+    ctx = {"study": study, "progress": reader_progress(session, study.id)}
+    return render(request, "studies/_progress.html", ctx)
+
+
+@router.post("/studies/{study_id}/{action}")
+async def study_action(
+    request: Request, session: SessionDep, user: CoordinatorUser, study_id: int, action: str
+) -> Response:
+    """Open, close, or assign readers from the study page."""
+    try:
+        await _apply_action(request, session, user, study_id, action)
+    except LungsignError as exc:
+        session.rollback()
+        return _detail_page(request, session, study_id, str(exc))
+    return RedirectResponse(f"/studies/{study_id}", status_code=303)
+
+
+async def _apply_action(
+    request: Request, session: Session, user: User, study_id: int, action: str
+) -> None:
+    if action == "open":
+        studies.open_study(session, study_id, user)
+    elif action == "close":
+        studies.close_study(session, study_id, user)
+    elif action == "readers":
+        names = (await request.form()).getlist("readers")
+        study = studies.get_study(session, study_id)
+        studies.assign_readers(session, study, [str(n) for n in names], user)
+    else:
+        raise NotFound(f"no study action {action!r}")
+
+
+@router.get("/studies/{study_id}/results")
+def results_page(
+    request: Request, session: SessionDep, user: CoordinatorUser, study_id: int
+) -> Response:
+    """Every statistic of the study, figures and downloads."""
+    ctx = {
+        "results": study_results.results(session, study_id),
+        "study_id": study_id,
+        "figures": FIGURES,
+    }
+    return render(request, "pages/study_results.html", ctx)

@@ -1,0 +1,143 @@
+"""Study JSON API for coordinators: design, readers, open/close, progress, results, exports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from app.deps import CoordinatorUser, SessionDep
+from app.services import studies, study_results
+from app.services.study_figures import FORMATS
+from app.services.study_progress import reader_progress
+from app.services.study_spec import StudySpec
+from app.tables import Study
+
+api = APIRouter(prefix="/api/v1/studies", tags=["studies"])
+
+
+class ReaderProgressPublic(BaseModel):
+    reader: str
+    answered: int
+    total: int
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class StudyPublic(BaseModel):
+    id: int
+    name: str
+    status: str
+    real: dict[str, str | None] | None
+    generated: dict[str, list[str]]
+    items_per_reader: int
+    real_fraction: float
+    per_label: bool
+    shared_items: bool
+    ask_confidence: bool
+    ask_label: bool
+    allow_changes: bool
+    practice_items: int
+    windows: list[str]
+    instructions: str
+    end_text: str
+    seed: int
+    readers: list[ReaderProgressPublic]
+    created_at: datetime
+    opened_at: datetime | None
+    closed_at: datetime | None
+
+
+class ReadersBody(BaseModel):
+    readers: list[str]
+
+
+def study_public(session: Session, study: Study) -> StudyPublic:
+    """The study as the API returns it, with per-reader progress."""
+    real = None
+    if study.real_dataset is not None:
+        real = {"dataset": study.real_dataset.name, "split": study.real_split}
+    progress = [
+        ReaderProgressPublic(
+            reader=p.name,
+            answered=p.answered,
+            total=p.total,
+            started_at=p.started_at,
+            finished_at=p.finished_at,
+        )
+        for p in reader_progress(session, study.id)
+    ]
+    fields = {c: getattr(study, c) for c in StudyPublic.model_fields if hasattr(study, c)}
+    fields.update(
+        real=real,
+        generated={"datasets": [d.name for d in study.generated_datasets]},
+        readers=progress,
+    )
+    return StudyPublic(**fields)
+
+
+@api.post("", status_code=201)
+def create_study(session: SessionDep, user: CoordinatorUser, body: StudySpec) -> StudyPublic:
+    """Create a draft study and assign its readers."""
+    return study_public(session, studies.create_study(session, body, user))
+
+
+@api.get("")
+def list_studies(session: SessionDep, user: CoordinatorUser) -> list[StudyPublic]:
+    """Every study, newest first."""
+    return [study_public(session, s) for s in studies.list_studies(session)]
+
+
+@api.get("/{study_id}")
+def get_study(session: SessionDep, user: CoordinatorUser, study_id: int) -> StudyPublic:
+    """A study's design, status and per-reader progress."""
+    return study_public(session, studies.get_study(session, study_id))
+
+
+@api.post("/{study_id}/readers")
+def assign_readers(
+    session: SessionDep, user: CoordinatorUser, study_id: int, body: ReadersBody
+) -> StudyPublic:
+    """Assign more readers (any time for shared studies, before opening for disjoint ones)."""
+    study = studies.get_study(session, study_id)
+    studies.assign_readers(session, study, body.readers, user)
+    return study_public(session, study)
+
+
+@api.post("/{study_id}/open")
+def open_study(session: SessionDep, user: CoordinatorUser, study_id: int) -> StudyPublic:
+    """Open for reading: draws the items and pre-renders their images on first opening."""
+    return study_public(session, studies.open_study(session, study_id, user))
+
+
+@api.post("/{study_id}/close")
+def close_study(session: SessionDep, user: CoordinatorUser, study_id: int) -> StudyPublic:
+    """Stop reading; the study can be reopened."""
+    return study_public(session, studies.close_study(session, study_id, user))
+
+
+@api.get("/{study_id}/results")
+def results(session: SessionDep, user: CoordinatorUser, study_id: int) -> dict[str, Any]:
+    """Summary statistics: judged-real rates, accuracy, kappas, AUC, per reader/label/group."""
+    return study_results.export_summary(session, study_id, user)
+
+
+@api.get("/{study_id}/export.csv")
+def export_csv(session: SessionDep, user: CoordinatorUser, study_id: int) -> Response:
+    """Judgments in long format, one row per judgment."""
+    body = study_results.export_csv(session, study_id, user)
+    disposition = f'attachment; filename="study-{study_id}-judgments.csv"'
+    return Response(body, media_type="text/csv", headers={"Content-Disposition": disposition})
+
+
+@api.get("/{study_id}/figures/{name}.{fmt}")
+def figure(
+    session: SessionDep, user: CoordinatorUser, study_id: int, name: str, fmt: str
+) -> Response:
+    """A figure (judged_real_by_label, reader_roc, label_confusion) as SVG or PNG."""
+    body = study_results.export_figure(session, study_id, name, fmt, user)
+    return Response(body, media_type=FORMATS[fmt])

@@ -1,0 +1,70 @@
+"""Progress: per reader for coordinators, per study for the reader's home page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, func, select, true
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from app.tables import Assignment, AssignmentItem, Judgment, Study, StudyItem, User
+
+
+@dataclass(frozen=True)
+class Progress:
+    name: str  # the reader (coordinator view) or the study (reader view)
+    study_id: int
+    status: str
+    answered: int
+    total: int
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.answered / self.total) if self.total else 0
+
+
+def reader_progress(session: Session, study_id: int) -> list[Progress]:
+    """Counted items answered per reader of the study (practice items left out)."""
+    query = _counts(User.username, counted_only=True).where(Assignment.study_id == study_id)
+    return [Progress(*row) for row in session.execute(query.order_by(User.username))]
+
+
+def reader_studies(session: Session, reader: User) -> list[Progress]:
+    """The reader's open and closed studies with every item (practice included) counted."""
+    query = _counts(Study.name, counted_only=False).where(
+        Assignment.reader_id == reader.id, Study.status != "draft"
+    )
+    return [Progress(*row) for row in session.execute(query.order_by(Study.created_at.desc()))]
+
+
+def _counts(
+    name_column: InstrumentedAttribute[str], counted_only: bool
+) -> Select[str, int, str, int, int, datetime | None, datetime | None]:
+    item_join = and_(
+        StudyItem.id == AssignmentItem.study_item_id,
+        StudyItem.is_practice.is_(False) if counted_only else true(),
+    )
+    return (
+        select(
+            name_column,
+            Study.id,
+            Study.status,
+            func.count(Judgment.id),
+            func.count(StudyItem.id),
+            Assignment.started_at,
+            Assignment.finished_at,
+        )
+        .select_from(Assignment)
+        .join(Study, Study.id == Assignment.study_id)
+        .join(User, User.id == Assignment.reader_id)
+        .outerjoin(AssignmentItem, AssignmentItem.assignment_id == Assignment.id)
+        .outerjoin(StudyItem, item_join)
+        .outerjoin(
+            Judgment,
+            and_(Judgment.assignment_item_id == AssignmentItem.id, StudyItem.id.is_not(None)),
+        )
+        .group_by(Assignment.id, name_column, Study.id, Study.status)
+    )

@@ -1,0 +1,139 @@
+// The reading loop: fetch the next item, collect the answer by keyboard or click, submit,
+// and only then show the next item. Keys are documented on the page and in docs/reader_study.md.
+(() => {
+  const root = document.getElementById("reading");
+  const $ = (id) => document.getElementById(id);
+  const cfg = {
+    study: root.dataset.study,
+    csrf: root.dataset.csrf,
+    askConfidence: root.dataset.askConfidence === "true",
+    askLabel: root.dataset.askLabel === "true",
+    labelKeys: JSON.parse(root.dataset.labelKeys),
+  };
+  const keyToLabel = Object.fromEntries(Object.entries(cfg.labelKeys).map(([c, k]) => [k.toLowerCase(), c]));
+  let item = null, answer = {}, windowIndex = 0, shownAt = 0, busy = false, feedbackShown = false;
+
+  async function api(method, url, body) {
+    const res = await fetch(url, {
+      method, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": cfg.csrf },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(data.detail || res.statusText);
+    return data;
+  }
+
+  function show(next, previousAnswer) {
+    item = next;
+    answer = previousAnswer ? { ...previousAnswer } : {};
+    windowIndex = 0;
+    feedbackShown = false;
+    $("feedback").hidden = true;
+    $("message").textContent = "";
+    $("counter").textContent = `${item.position} / ${item.total}`;
+    $("bar").value = (item.position - 1) / item.total;
+    $("practice").hidden = !item.practice;
+    $("previous").hidden = !item.previous;
+    $("item").hidden = false;
+    shownAt = 0;
+    setWindow(0);
+    render();
+  }
+
+  function setWindow(index) {
+    const names = Object.keys(item.images);
+    windowIndex = index % names.length;
+    $("patch").src = item.images[names[windowIndex]];
+    $("window-name").textContent = `${names[windowIndex]} window`;
+  }
+
+  function render() {
+    document.querySelectorAll("[data-verdict]").forEach((b) => b.classList.toggle("chosen", b.dataset.verdict === answer.verdict));
+    document.querySelectorAll("[data-confidence]").forEach((b) => b.classList.toggle("chosen", Number(b.dataset.confidence) === answer.confidence));
+    document.querySelectorAll("[data-label]").forEach((b) => b.classList.toggle("chosen", b.dataset.label === answer.label));
+  }
+
+  async function loadNext() {
+    const next = await api("GET", `/api/v1/reading/next?study=${cfg.study}`);
+    if (next.done) {
+      $("item").hidden = true;
+      $("done").hidden = false;
+      $("bar").value = 1;
+      return;
+    }
+    show(next);
+  }
+
+  async function goBack() {
+    if (!item || !item.previous || busy) return;
+    const prev = await api("GET", `/api/v1/reading/${item.previous}`);
+    const j = prev.judgment || {};
+    show(prev, { verdict: j.verdict, confidence: j.confidence, label: j.label });
+  }
+
+  function missing() {
+    if (!answer.verdict) return "Choose real (R) or generated (G).";
+    if (cfg.askConfidence && !answer.confidence) return "Choose a confidence from 1 to 5.";
+    if (cfg.askLabel && !answer.label) return "Choose a sign label.";
+    return "";
+  }
+
+  async function submit() {
+    if (busy || !item) return;
+    if (feedbackShown) return loadNext().catch(fail);
+    const problem = missing();
+    if (problem) { $("message").textContent = problem; return; }
+    busy = true;
+    try {
+      const body = {
+        verdict: answer.verdict,
+        confidence: cfg.askConfidence ? answer.confidence : null,
+        label: cfg.askLabel ? answer.label : null,
+        duration_ms: Math.round(performance.now() - shownAt),
+      };
+      const saved = await api("POST", `/api/v1/reading/${item.item}`, body);
+      if (saved.feedback) {
+        feedbackShown = true;
+        $("feedback").textContent = `Practice: this patch is ${saved.feedback.source} (${saved.feedback.label}). Press Enter to go on.`;
+        $("feedback").hidden = false;
+      } else {
+        await loadNext();
+      }
+    } catch (err) { fail(err); } finally { busy = false; }
+  }
+
+  function fail(err) { $("message").textContent = err.message; }
+
+  function onKey(event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || !item) return;
+    const key = event.key.toLowerCase();
+    if (key === "enter") submit();
+    else if (key === "backspace") goBack().catch(fail);
+    else if (key === "r") answer.verdict = "real";
+    else if (key === "g") answer.verdict = "generated";
+    else if (key === "w") setWindow(windowIndex + 1);
+    else if (cfg.askConfidence && "12345".includes(key) && key.length === 1) answer.confidence = Number(key);
+    else if (cfg.askLabel && keyToLabel[key]) answer.label = keyToLabel[key];
+    else return;
+    event.preventDefault();
+    render();
+  }
+
+  function onClick(event) {
+    const button = event.target.closest("button");
+    if (!button || !item) return;
+    if (button.dataset.verdict) answer.verdict = button.dataset.verdict;
+    else if (button.dataset.confidence) answer.confidence = Number(button.dataset.confidence);
+    else if (button.dataset.label) answer.label = button.dataset.label;
+    else if (button.id === "window") setWindow(windowIndex + 1);
+    else if (button.id === "submit") return submit();
+    else if (button.id === "previous") return goBack().catch(fail);
+    render();
+  }
+
+  $("patch").addEventListener("load", () => { if (!shownAt) shownAt = performance.now(); });
+  document.addEventListener("keydown", onKey);
+  root.addEventListener("click", onClick);
+  loadNext().catch(fail);
+})();

@@ -1,0 +1,91 @@
+"""Builders for reader-study tests: datasets of synthetic patches, studies, scripted readers."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+from fastapi.testclient import TestClient
+
+from app.db import Database
+from app.tables import Dataset, ModelVersion, Patch
+
+LABELS = ("GGO", "CAL", "NOR")
+
+
+def make_dataset(
+    db: Database,
+    name: str,
+    kind: str,
+    per_label: int = 6,
+    labels: tuple[str, ...] = LABELS,
+    size: int = 16,
+    gan_version: int = 1,
+) -> int:
+    """A dataset of random HU patches, PER_LABEL for each label (generated ones carry a GAN)."""
+    rng = np.random.default_rng(abs(hash(name)) % 2**32)
+    with db.session() as session:
+        version_id = None
+        if kind == "generated":
+            version = ModelVersion(kind="gan", version=gan_version, checkpoint_path="gan.pt")
+            session.add(version)
+            session.flush()
+            version_id = version.id
+        dataset = Dataset(name=name, kind=kind, patch_size=size, model_version_id=version_id)
+        session.add(dataset)
+        session.flush()
+        for i, label in enumerate(label for label in labels for _ in range(per_label)):
+            pixels = rng.integers(-1000, 400, (size, size)).astype("<i2").tobytes()
+            session.add(
+                Patch(
+                    dataset_id=dataset.id,
+                    source=kind,
+                    label_code=label,
+                    patient_key=f"p{i % 4}",
+                    split="test",
+                    height=size,
+                    width=size,
+                    pixels=pixels,
+                    content_hash=hashlib.sha256(pixels).hexdigest(),
+                    model_version_id=version_id,
+                )
+            )
+        return dataset.id
+
+
+def study_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": "vtt1",
+        "real": {"dataset": "real1", "split": "test"},
+        "generated": {"datasets": ["gen1"]},
+        "items_per_reader": 8,
+        "real_fraction": 0.5,
+        "shared_items": True,
+        "ask_confidence": True,
+        "ask_label": True,
+        "readers": [],
+        "seed": 7,
+    }
+    body.update(overrides)
+    return body
+
+
+def with_data(db: Database) -> None:
+    make_dataset(db, "real1", "real")
+    make_dataset(db, "gen1", "generated")
+
+
+def create_open_study(client: TestClient, coord: dict[str, str], **overrides: Any) -> int:
+    response = client.post("/api/v1/studies", json=study_body(**overrides), headers=coord)
+    assert response.status_code == 201, response.text
+    study_id = int(response.json()["id"])
+    opened = client.post(f"/api/v1/studies/{study_id}/open", headers=coord)
+    assert opened.status_code == 200, opened.text
+    return study_id
+
+
+def answer(
+    verdict: str = "real", confidence: int | None = 3, label: str | None = "GGO", ms: int = 900
+) -> dict[str, Any]:
+    return {"verdict": verdict, "confidence": confidence, "label": label, "duration_ms": ms}

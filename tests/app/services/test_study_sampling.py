@@ -1,0 +1,77 @@
+"""Item draws: counts, stratification, shared vs disjoint sets, practice items, seeds."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from app.errors import Invalid
+from app.services.study_sampling import (
+    Candidate,
+    DrawPlan,
+    draw_items,
+    reader_order,
+    split_count,
+)
+
+REAL = [Candidate(i, label) for i, label in enumerate(["GGO", "CAL", "NOR"] * 10)]
+GEN = [Candidate(100 + i, label) for i, label in enumerate(["GGO", "CAL", "NOR", "SPI"] * 10)]
+
+
+def plan(**kw: object) -> DrawPlan:
+    values: dict[str, object] = {
+        "items_per_reader": 12, "real_fraction": 0.5, "per_label": False, "shared_items": True,
+        "n_readers": 3, "practice_items": 0, "seed": 1,
+    }  # fmt: skip
+    values.update(kw)
+    return DrawPlan(**values)  # type: ignore[arg-type]
+
+
+def test_split_count_rounds_half_up() -> None:
+    assert split_count(10, 0.25) == (3, 7)
+    assert split_count(10, 0.0) == (0, 10)
+    assert split_count(7, 1.0) == (7, 0)
+
+
+def test_shared_draw_has_the_real_fraction() -> None:
+    draw = draw_items(REAL, GEN, plan(real_fraction=0.25))
+    (items,) = draw.sets
+    assert len(items) == 12 and len(set(items)) == 12
+    assert sum(1 for i in items if i < 100) == 3
+
+
+def test_stratified_draw_uses_shared_labels_evenly() -> None:
+    (items,) = draw_items(REAL, GEN, plan(per_label=True)).sets
+    labels = {c.patch_id: c.label for c in REAL + GEN}
+    real = Counter(labels[i] for i in items if i < 100)
+    gen = Counter(labels[i] for i in items if i >= 100)
+    assert real == {"GGO": 2, "CAL": 2, "NOR": 2} and gen == {"GGO": 2, "CAL": 2, "NOR": 2}
+
+
+def test_disjoint_sets_do_not_overlap_and_practice_is_apart() -> None:
+    draw = draw_items(REAL, GEN, plan(shared_items=False, n_readers=3, practice_items=4))
+    assert len(draw.sets) == 3
+    every = [i for items in draw.sets for i in items] + draw.practice
+    assert len(every) == len(set(every)) == 40
+
+
+def test_same_seed_same_draw_other_seed_other_draw() -> None:
+    assert draw_items(REAL, GEN, plan()) == draw_items(REAL, GEN, plan())
+    assert draw_items(REAL, GEN, plan()) != draw_items(REAL, GEN, plan(seed=2))
+
+
+def test_short_pools_are_refused_with_the_shortfall() -> None:
+    with pytest.raises(Invalid, match="need 20, have 12"):
+        draw_items(REAL[:12], GEN, plan(items_per_reader=40))
+    with pytest.raises(Invalid, match="generated CAL patches: need 12, have 10"):
+        draw_items(REAL, GEN, plan(per_label=True, real_fraction=0.0, items_per_reader=48))
+    with pytest.raises(Invalid, match="no label"):
+        draw_items([Candidate(1, "GGO")], [Candidate(2, "CAL")], plan(per_label=True))
+
+
+def test_reader_order_is_a_seeded_permutation() -> None:
+    items = list(range(20))
+    assert sorted(reader_order(items, 3)) == items
+    assert reader_order(items, 3) == reader_order(list(reversed(items)), 3)
+    assert reader_order(items, 3) != reader_order(items, 4)

@@ -13,6 +13,7 @@ from app.services import reading
 from app.services.labels import list_labels
 from app.services.reading_keys import CONFIDENCE_KEYS, VERDICT_KEYS, WINDOW_KEY, label_keys
 from app.services.study_progress import reader_studies
+from app.services.study_records import as_utc
 from app.templating import render
 
 router = APIRouter(tags=["reading"])
@@ -54,7 +55,7 @@ def judgment_json(judgment: Any) -> dict[str, Any]:
         "confidence": judgment.confidence,
         "label": judgment.label_code,
         "duration_ms": judgment.duration_ms,
-        "answered_at": judgment.answered_at.isoformat(),
+        "answered_at": as_utc(judgment.answered_at).isoformat(),
     }
 
 

@@ -107,11 +107,11 @@ def _record(row: Any) -> JudgmentRecord:
         confidence=judgment.confidence,
         label=judgment.label_code,
         duration_ms=judgment.duration_ms,
-        answered_at=_utc(judgment.answered_at).isoformat(),
+        answered_at=as_utc(judgment.answered_at).isoformat(),
     )
 
 
-def _utc(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; every stored time is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

@@ -1,0 +1,64 @@
+"""``lungsign user add`` and ``token create`` against a real database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.config import Settings, get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("LUNGSIGN_DATABASE_URL", settings.sqlalchemy_url)
+    monkeypatch.setenv("LUNGSIGN_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_user_add_reads_password_from_stdin_and_token_works(
+    cli_env: None, client: TestClient
+) -> None:
+    result = runner.invoke(
+        cli, ["user", "add", "dr-ada", "--role", "coordinator"], input="a-long-password\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "a-long-password" not in result.output
+    login = client.post(
+        "/api/v1/auth/login", json={"username": "dr-ada", "password": "a-long-password"}
+    )
+    assert login.status_code == 200 and login.json()["role"] == "coordinator"
+
+    token = runner.invoke(cli, ["token", "create", "dr-ada"])
+    assert token.exit_code == 0, token.output
+    headers = {"Authorization": f"Bearer {token.output.strip()}"}
+    assert client.get("/", headers=headers).status_code == 200
+
+
+def test_user_add_rejects_bad_role_and_duplicates(cli_env: None) -> None:
+    bad = runner.invoke(cli, ["user", "add", "x1", "--role", "boss"], input="a-long-password\n")
+    assert bad.exit_code == 1
+    assert "role 'boss' is not one of reader, coordinator, admin" in bad.output
+    assert (
+        runner.invoke(cli, ["user", "add", "x1", "--role", "reader"], input="pw-long-1\n").exit_code
+        == 0
+    )
+    again = runner.invoke(cli, ["user", "add", "x1", "--role", "reader"], input="pw-long-1\n")
+    assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_short_password_is_refused(cli_env: None) -> None:
+    result = runner.invoke(cli, ["user", "add", "x2", "--role", "reader"], input="short\n")
+    assert result.exit_code == 1 and "at least 8 characters" in result.output
+
+
+def test_token_for_unknown_user(cli_env: None) -> None:
+    result = runner.invoke(cli, ["token", "create", "nobody"])
+    assert result.exit_code == 1 and "user 'nobody' does not exist" in result.output

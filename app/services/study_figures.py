@@ -70,7 +70,8 @@ def _roc(fig: Figure, records: list[JudgmentRecord]) -> None:
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1)
     ax.set_xlabel("generated judged real (1 − sensitivity)")
     ax.set_ylabel("real judged real (specificity)")
-    ax.legend(fontsize="small")
+    if ax.get_legend_handles_labels()[1]:
+        ax.legend(fontsize="small")
 
 
 def _confusion(fig: Figure, summary: dict[str, Any]) -> None:

@@ -1,0 +1,106 @@
+"""Blinding: everything a reader receives is the same for real and generated items but pixels."""
+
+from __future__ import annotations
+
+import re
+import struct
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from app.db import Database
+from app.tables import AssignmentItem, Patch, StudyItem
+from tests.factories import api_token, login, make_user
+from tests.study_factories import answer, create_open_study, with_data
+
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{22}$")
+
+
+def png_chunks(data: bytes) -> list[tuple[bytes, int]]:
+    """(type, length) of every chunk; IHDR's content is compared separately."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks, at = [], 8
+    while at < len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        chunks.append((data[at + 4 : at + 8], length))
+        at += 12 + length
+    return chunks
+
+
+def shape(value: Any, token: str) -> Any:
+    """VALUE with the item's token masked and scalars reduced to their types."""
+    if isinstance(value, dict):
+        return {k: shape(v, token) for k, v in value.items()}
+    if isinstance(value, str):
+        return value.replace(token, "<token>")
+    if isinstance(value, bool | int):
+        return type(value).__name__
+    return value
+
+
+def source_of(db: Database, token: str) -> str:
+    with db.session() as session:
+        return session.scalar(
+            select(Patch.source)
+            .join(StudyItem, StudyItem.patch_id == Patch.id)
+            .join(AssignmentItem, AssignmentItem.study_item_id == StudyItem.id)
+            .where(AssignmentItem.token == token)
+        )
+
+
+def received(client: TestClient, study_id: int, headers: dict[str, str]) -> dict[str, Any]:
+    """Everything the reader gets for one item: JSON, images (headers, chunks), answer reply."""
+    item = client.get(f"/api/v1/reading/next?study={study_id}", headers=headers).json()
+    token = item["item"]
+    out: dict[str, Any] = {"token_ok": bool(TOKEN.match(token)), "json": shape(item, token)}
+    for window, url in item["images"].items():
+        image = client.get(url, headers=headers)
+        out[f"{window}_headers"] = {k: v for k, v in image.headers.items() if k != "date"}
+        out[f"{window}_chunks"] = png_chunks(image.content)
+        out[f"{window}_ihdr"] = image.content[8:33]
+    reply = client.post(f"/api/v1/reading/{token}", json=answer(), headers=headers).json()
+    reply.pop("answered_at")
+    out["reply"] = shape(reply, token)
+    return out
+
+
+def test_real_and_generated_items_differ_only_in_pixels(client: TestClient, db: Database) -> None:
+    with_data(db)
+    coord = api_token(db, make_user(db, "coordinator"))
+    reader = make_user(db, "reader", "ann")
+    study_id = create_open_study(client, coord, readers=["ann"], items_per_reader=10)
+    headers = api_token(db, reader)
+    by_source: dict[str, list[dict[str, Any]]] = {"real": [], "generated": []}
+    for _ in range(10):
+        token = client.get(f"/api/v1/reading/next?study={study_id}", headers=headers).json()["item"]
+        by_source[source_of(db, token)].append(received(client, study_id, headers))
+    assert len(by_source["real"]) == 5 and len(by_source["generated"]) == 5
+    every = by_source["real"] + by_source["generated"]
+    assert all(r == every[0] for r in every), "a reader could tell sources apart"
+    assert every[0]["token_ok"] and "etag" not in every[0]["lung_headers"]
+    assert "last-modified" not in every[0]["lung_headers"]
+    assert [t for t, _ in every[0]["lung_chunks"]] == [b"IHDR", b"IDAT", b"IEND"]
+
+
+def test_pixels_do_differ_and_pages_hide_the_design(client: TestClient, db: Database) -> None:
+    with_data(db)
+    coord = api_token(db, make_user(db, "coordinator"))
+    reader = make_user(db, "reader", "ann")
+    study_id = create_open_study(client, coord, readers=["ann"], real_fraction=0.25)
+    headers = api_token(db, reader)
+    images = set()
+    for _ in range(3):
+        item = client.get(f"/api/v1/reading/next?study={study_id}", headers=headers).json()
+        images.add(client.get(item["image_url"], headers=headers).content)
+        client.post(f"/api/v1/reading/{item['item']}", json=answer(), headers=headers)
+    assert len(images) == 3
+    client.post("/api/v1/reading/intake", json={"experience_years": 4}, headers=headers)
+    login(client, reader)
+    for path in (f"/reading/{study_id}", "/reading"):
+        page = client.get(path).text
+        assert (
+            "0.25" not in page and "25%" not in page and "gen1" not in page and "real1" not in page
+        )
+    listed = client.get("/api/v1/reading/studies", headers=headers).json()
+    assert set(listed[0]) == {"study", "name", "status", "answered", "total"}

@@ -83,11 +83,25 @@ def _report(summary: ImportSummary, json_out: bool) -> None:
 @cli.command("demo-data")
 def demo_data(
     out: Path = typer.Argument(..., help="folder to write the cohort into"),
-    patients: int = typer.Option(8, "--patients", min=1, help="number of synthetic patients"),
-    seed: int = typer.Option(0, "--seed", help="random seed; the same seed gives the same files"),
+    patients: int = typer.Option(24, "--patients", min=1, help="number of synthetic patients"),
+    seed: int = typer.Option(0, "--seed", min=0, help="the same seed gives the same files"),
+    json_out: bool = typer.Option(False, "--json", help="print what was written as JSON"),
 ) -> None:
     """Write the synthetic demo cohort (DICOM series + annotations.csv)."""
     from app.demo_cohort import write_cohort
 
-    result = write_cohort(out, patients=patients, seed=seed)
-    typer.echo(f"demo cohort written to {out} ({result})")
+    if not json_out:
+        typer.echo(f"writing {patients} synthetic patients to {out} …")
+    summary = write_cohort(out, patients=patients, seed=seed)
+    if json_out:
+        emit_json(
+            {
+                "out": str(summary.out_dir),
+                "patients": summary.patients,
+                "files": summary.files,
+                "findings": summary.findings,
+                "labels": summary.labels,
+            }
+        )
+    else:
+        typer.echo(str(summary))

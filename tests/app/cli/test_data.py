@@ -44,3 +44,17 @@ def test_nothing_importable_exits_1(runner: CliRunner, tmp_path: Path) -> None:
     (tmp_path / "annotations.csv").write_text("path,x,y,label\nnope.dcm,1,1,GGO\n")
     result = runner.invoke(cli, ["import", str(tmp_path), "--dataset", "x", "--json"])
     assert result.exit_code == 1 and json.loads(result.stdout)["imported"] == 0
+
+
+def test_demo_data_then_import_everything(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    written = runner.invoke(cli, ["demo-data", str(out), "--patients", "1", "--json"])
+    assert written.exit_code == 0, written.output
+    findings = json.loads(written.stdout)["findings"]
+    imported = runner.invoke(cli, ["import", str(out), "--dataset", "demo", "--json"])
+    summary = json.loads(imported.stdout)
+    assert (summary["imported"], summary["errors"]) == (findings, [])
+    again = json.loads(
+        runner.invoke(cli, ["import", str(out), "--dataset", "demo", "--json"]).stdout
+    )
+    assert (again["imported"], again["already_present"]) == (0, findings)

@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pydicom
 from pydicom.dataset import FileMetaDataset
+from sqlalchemy import JSON, String, Text, select
+from sqlalchemy.orm import Session
+
+from app.tables import Base
 
 # Located on disk directly: get_testdata_file() may try the network for files not bundled.
 TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
@@ -87,6 +91,16 @@ def mixed_cohort(directory: Path) -> Path:
     ]
     write_annotations(directory, rows)
     return directory
+
+
+def all_text(session: Session) -> list[str]:
+    """Every value of every text column in the database, for PHI searches."""
+    values = []
+    for table in Base.metadata.sorted_tables:
+        columns = [c for c in table.columns if isinstance(c.type, String | Text | JSON)]
+        for row in session.execute(select(*columns)) if columns else []:
+            values.extend(str(v) for v in row if v is not None)
+    return values
 
 
 def zip_directory(directory: Path, prefix: str = "") -> bytes:

@@ -11,7 +11,17 @@ from typer.testing import CliRunner
 from app.cli import data, root
 from app.cli.root import cli
 from app.config import Settings
+from app.db import Database
 from tests.dicom_samples import mixed_cohort
+
+PHI_KEYWORDS = (
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "AccessionNumber",
+    "ReferringPhysicianName",
+    "InstitutionName",
+)
 
 
 @pytest.fixture
@@ -46,7 +56,7 @@ def test_nothing_importable_exits_1(runner: CliRunner, tmp_path: Path) -> None:
     assert result.exit_code == 1 and json.loads(result.stdout)["imported"] == 0
 
 
-def test_demo_data_then_import_everything(runner: CliRunner, tmp_path: Path) -> None:
+def test_demo_data_then_import_everything(runner: CliRunner, db: Database, tmp_path: Path) -> None:
     out = tmp_path / "demo"
     written = runner.invoke(cli, ["demo-data", str(out), "--patients", "1", "--json"])
     assert written.exit_code == 0, written.output

@@ -6,16 +6,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import String, Text, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
 from app.config import Settings
 from app.db import Database
 from app.errors import Conflict, Invalid
 from app.services.ingest import import_directory
 from app.services.patching import PAD_HU
-from app.tables import Base, Dataset, Patch
-from tests.dicom_samples import CT_SMALL_UID, PHI, ct_variant, mixed_cohort, write_annotations
+from app.tables import Dataset, Patch
+from tests.dicom_samples import (
+    CT_SMALL_UID,
+    PHI,
+    all_text,
+    ct_variant,
+    mixed_cohort,
+    write_annotations,
+)
 
 
 def run_import(db: Database, settings: Settings, directory: Path, name: str = "real1"):
@@ -81,17 +87,8 @@ def test_no_phi_is_stored(db: Database, settings: Settings, tmp_path: Path) -> N
     ct_variant(cohort / "p" / "x.dcm", "PID-000", "1.2.826.0.1.3680043.8.498.1")
     run_import(db, settings, cohort)
     with db.session() as session:
-        text = " ".join(_all_text(session))
+        text = " ".join(all_text(session))
     assert text and not [phi for phi in PHI if phi in text]
-
-
-def _all_text(session: Session) -> list[str]:
-    values = []
-    for table in Base.metadata.sorted_tables:
-        columns = [c for c in table.columns if isinstance(c.type, String | Text)]
-        for row in session.execute(select(*columns)) if columns else []:
-            values.extend(str(v) for v in row if v is not None)
-    return values
 
 
 def test_splits_are_patient_disjoint_and_stable_across_imports(

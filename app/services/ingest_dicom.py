@@ -40,7 +40,8 @@ class DicomImport:
     patch_size: int
     candidates: list[Candidate] = field(default_factory=list)
     errors: list[BadItem] = field(default_factory=list)
-    uid_paths: dict[str, str] = field(default_factory=dict)  # SOP Instance UID → first file
+    uid_paths: dict[str, str] = field(default_factory=dict)  # SOP Instance UID → usable file
+    uid_problems: dict[str, str] = field(default_factory=dict)  # UID → why its file failed
 
     def __post_init__(self) -> None:
         self.open: dict[str, list[Finding]] = defaultdict(list)  # "uid:…" / "path:…" → rows
@@ -57,16 +58,17 @@ class DicomImport:
         self._report_unmatched()
 
     def _read_file(self, path: Path, relative: str) -> None:
-        """Decode the file only if an open finding refers to it; a failure closes them all."""
+        """Decode the file only if an open finding refers to it. A file claims its SOP
+        Instance UID only once it is usable, so a broken copy never hides a good one."""
         try:
             header = read_header(path)
             if header.sop_uid in self.uid_paths:
                 first = self.uid_paths[header.sop_uid]
                 raise DicomProblem(f"same SOP Instance UID as {first}; ignored")
-            self.uid_paths[header.sop_uid] = relative
             keys = (f"path:{relative}", f"uid:{header.sop_uid}")
-            if any(key in self.open for key in keys):
-                image = decode(header)
+            image = decode(header) if any(key in self.open for key in keys) else None
+            self.uid_paths[header.sop_uid] = relative
+            if image is not None:
                 self._cut(image, relative, self._take(keys[0]) + self._take(keys[1]))
         except DicomProblem as problem:
             self._file_failed(relative, problem)
@@ -75,13 +77,13 @@ class DicomImport:
         return self.open.pop(key, [])
 
     def _file_failed(self, relative: str, problem: DicomProblem) -> None:
-        """Report the file once, and each finding on it with the file's reason."""
+        """Report the file once, and the findings that name it by path with its reason;
+        findings by UID stay open for another file with that UID."""
         self.errors.append(BadItem(relative, str(problem)))
-        findings = self._take(f"path:{relative}")
-        if problem.sop_uid:
-            findings += self._take(f"uid:{problem.sop_uid}")
         reason = f"{relative}: {problem}"
-        self.errors.extend(BadItem(finding.item, reason) for finding in findings)
+        self.errors.extend(BadItem(f.item, reason) for f in self._take(f"path:{relative}"))
+        if problem.sop_uid:
+            self.uid_problems[problem.sop_uid] = reason
 
     def _cut(self, image: Slice, relative: str, findings: list[Finding]) -> None:
         """One candidate per finding whose centre lies on the slice."""
@@ -121,6 +123,7 @@ class DicomImport:
             if kind == "path":
                 reason = f"no file {ref} in DIR"
             else:
-                reason = f"no usable DICOM file with SOP Instance UID {ref}"
+                missing = f"no usable DICOM file with SOP Instance UID {ref}"
+                reason = self.uid_problems.get(ref, missing)
             self.errors.extend(BadItem(finding.item, reason) for finding in findings)
         self.open.clear()

@@ -175,3 +175,17 @@ def test_csv_that_is_not_utf8_is_invalid(db: Database, settings: Settings, tmp_p
     )
     with pytest.raises(Invalid, match="not a readable UTF-8 CSV"):
         run_import(db, settings, tmp_path / "in")
+
+
+def test_broken_copy_does_not_hide_the_good_slice(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    cohort = tmp_path / "cohort"
+    good = ct_variant(cohort / "b_good.dcm", "PID-000", "1.2.826.0.1.3680043.8.498.78")
+    data = good.read_bytes()
+    (cohort / "a_broken.dcm").write_bytes(data[: len(data) - 1000])
+    uid = "1.2.826.0.1.3680043.8.498.78"
+    write_annotations(cohort, [{"sop_instance_uid": uid, "x": 5, "y": 5, "label": "SPI"}])
+    summary = run_import(db, settings, cohort)
+    assert summary.imported == 1
+    assert list(reasons(summary)) == ["a_broken.dcm"]

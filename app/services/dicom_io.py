@@ -170,6 +170,9 @@ def _ensure_transfer_syntax(dataset: Dataset) -> None:
     meta = dataset.file_meta
     if "TransferSyntaxUID" in meta:
         return
+    if dataset["PixelData"].is_undefined_length:
+        reason = "compressed pixel data but no file meta header to say how it is compressed"
+        raise DicomProblem(reason, str(dataset.SOPInstanceUID))
     implicit, little = dataset.original_encoding
     if implicit:
         meta.TransferSyntaxUID = ImplicitVRLittleEndian

@@ -108,3 +108,9 @@ def test_uncompressed_fast_path_equals_pydicom(name: str) -> None:
     stored = read_slice(sample(name), ct_only=False).stored
     assert stored.dtype == dataset.pixel_array.dtype
     assert np.array_equal(stored, dataset.pixel_array)
+
+
+def test_compressed_file_without_meta_header_is_refused(tmp_path: Path) -> None:
+    raw = without_file_meta(sample("MR_small_RLE.dcm"), tmp_path / "raw")
+    with pytest.raises(DicomProblem, match="compressed pixel data but no file meta header"):
+        read_slice(raw, ct_only=False)

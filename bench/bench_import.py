@@ -1,7 +1,7 @@
 """Import throughput against a bare pydicom loop over the same files, side by side.
 
 Usage:
-    python bench/bench_import.py [--patients 12] [--seed 0] [--repeat 3]
+    python bench/bench_import.py [--patients 12] [--seed 0] [--repeat 7]
 
 Writes the demo cohort to a temp dir, copies the slices that have findings (plus
 ``annotations.csv``) into a bench dir, then times, best of ``--repeat``, alternating:
@@ -95,7 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="lungsign-bench-") as tmp:
         scratch = Path(tmp)

@@ -32,7 +32,7 @@ CHECKPOINT_FORMAT = "lungsign-classifier/1"
 @dataclass
 class ClassifierConfig:
     windows: tuple[str, ...] = ("lung", "mediastinal", "bone")
-    widths: tuple[int, ...] = (24, 48, 96)
+    widths: tuple[int, ...] = (16, 32, 64, 128)
     dropout: float = 0.3
     epochs: int = 30
     pretrain_epochs: int = 15
@@ -66,11 +66,8 @@ class PatchClassifier(nn.Module):
                 nn.Conv2d(c_in, c, 3, padding=1, bias=False),
                 nn.BatchNorm2d(c),
                 nn.ReLU(inplace=True),
-                nn.Conv2d(c, c, 3, padding=1, bias=False),
-                nn.BatchNorm2d(c),
-                nn.ReLU(inplace=True),
                 nn.MaxPool2d(2),
-            ]
+            ]  # (B, c, H/2, W/2)
             c_in = c
         self.body = nn.Sequential(*layers)
         self.dropout = nn.Dropout(dropout)

@@ -9,7 +9,10 @@ from models.patches import PatchSet
 
 
 def blob_patches(
-    n_per_class: int = 6, size: int = 32, codes: tuple[str, ...] = ("AAA", "BBB", "NOR"), seed: int = 0
+    n_per_class: int = 6,
+    size: int = 32,
+    codes: tuple[str, ...] = ("AAA", "BBB", "NOR"),
+    seed: int = 0,
 ) -> PatchSet:
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[:size, :size]

@@ -3,11 +3,10 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from models.classifier import ClassifierConfig, PatchClassifier, TrainedClassifier
-from models.classifier import train_classifier
+from models.classifier import ClassifierConfig, PatchClassifier, TrainedClassifier, train_classifier
 from tests.models.synthetic import blob_patches
 
-TINY = ClassifierConfig(widths=(8, 16), epochs=8, pretrain_epochs=2, batch_size=8, max_shift=2)
+TINY = ClassifierConfig(widths=(8, 16, 32), epochs=8, pretrain_epochs=2, batch_size=8, max_shift=2)
 
 
 def test_shapes_for_all_sizes() -> None:

@@ -16,8 +16,12 @@ def test_compare_modes_on_the_same_folds_with_per_fold_generated() -> None:
         return blob_patches(2, seed=fold + 10)
 
     report = compare_modes(
-        real, TINY, patient_folds(real, 3), ("real-only", "gan-pretrain", "mixed"),
-        train_fraction=0.5, generated=generated,
+        real,
+        TINY,
+        patient_folds(real, 3),
+        ("real-only", "gan-pretrain", "mixed"),
+        train_fraction=0.5,
+        generated=generated,
     )
     assert sorted(report["modes"]) == ["gan-pretrain", "mixed", "real-only"]
     assert set(report["paired"]) == {"gan-pretrain - real-only", "mixed - real-only"}

@@ -3,8 +3,8 @@ import pytest
 
 from models.gan_training import GANConfig, train
 from models.generation import generate, regenerate
-from tests.models.test_gan import TINY
 from tests.models.synthetic import blob_patches
+from tests.models.test_gan import TINY
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,13 @@
 import numpy as np
 
-from models.hu import CLASSIFIER_WINDOWS, GAN_WINDOW, HUWindow, hu_to_network, network_to_hu
-from models.hu import window_channels
+from models.hu import (
+    CLASSIFIER_WINDOWS,
+    GAN_WINDOW,
+    HUWindow,
+    hu_to_network,
+    network_to_hu,
+    window_channels,
+)
 
 
 def test_every_integer_hu_in_the_window_round_trips_exactly() -> None:

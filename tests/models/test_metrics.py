@@ -1,8 +1,13 @@
 import numpy as np
 import pytest
 
-from models.metrics import Predictions, bootstrap_ci, classification_report, paired_difference
-from models.metrics import accuracy
+from models.metrics import (
+    Predictions,
+    accuracy,
+    bootstrap_ci,
+    classification_report,
+    paired_difference,
+)
 
 
 def _predictions(correct: list[bool]) -> Predictions:

@@ -7,8 +7,11 @@ RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm \
 WORKDIR /srv/lungsign
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONUNBUFFERED=1 LUNGSIGN_DATA_DIR=/data
 
-# CPU build of torch first, so the project's torch range never pulls a CUDA build.
-RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+# CPU build of torch first, so the project's torch range never pulls a CUDA build. For GPU
+# workers: --build-arg TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128
+ARG TORCH_VERSION=2.13.0
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+RUN pip install --no-cache-dir "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX_URL}"
 
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
@@ -25,4 +28,6 @@ RUN useradd --system --home /srv/lungsign lungsign && mkdir -p /data && chown lu
 USER lungsign
 VOLUME ["/data"]
 EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=5s --retries=5 \
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
 CMD ["lungsign", "serve", "--host", "0.0.0.0", "--port", "8000"]

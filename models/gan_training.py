@@ -95,7 +95,7 @@ class GANResult:
 
 
 @dataclass
-class _State:
+class TrainingState:
     generator: nn.Module
     discriminator: nn.Module
     ema: nn.Module
@@ -119,7 +119,7 @@ def train(
     device = pick_device(cfg.device)
     seed_everything(cfg.seed)
     codes = list(data.label_codes)
-    state = _new_state(cfg, len(codes), device)
+    state = new_state(cfg, len(codes), device)
     if checkpoint_path is not None and checkpoint_path.exists():
         _restore(state, torch.load(checkpoint_path, map_location=device, weights_only=False))
         log.info("resuming GAN from step %d", state.step)
@@ -132,7 +132,7 @@ def train(
             stopped = True
             break
         idx = torch.randint(0, len(images), (cfg.batch_size,), generator=state.sampler).to(device)
-        losses = _step(cfg, state, images[idx], targets[idx], device)
+        losses = train_step(cfg, state, images[idx], targets[idx], device)
         state.step += 1
         state.seconds = timer.elapsed()
         _report(cfg, state, codes, losses, on_progress)
@@ -144,11 +144,11 @@ def train(
     return GANResult(checkpoint, state.step, stopped, state.seconds)
 
 
-def _new_state(cfg: GANConfig, n_classes: int, device: torch.device) -> _State:
+def new_state(cfg: GANConfig, n_classes: int, device: torch.device) -> TrainingState:
     g, d = build_networks(cfg.shape(n_classes), cfg.per_class)
     g, d = g.to(device), d.to(device)
     ema = copy.deepcopy(g).eval().requires_grad_(False)
-    return _State(
+    return TrainingState(
         g,
         d,
         ema,
@@ -158,8 +158,8 @@ def _new_state(cfg: GANConfig, n_classes: int, device: torch.device) -> _State:
     )
 
 
-def _step(
-    cfg: GANConfig, s: _State, real: torch.Tensor, y: torch.Tensor, device: torch.device
+def train_step(
+    cfg: GANConfig, s: TrainingState, real: torch.Tensor, y: torch.Tensor, device: torch.device
 ) -> dict[str, float]:
     """One D step then one G step, hinge loss, DiffAugment on every image D sees."""
     amp = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cfg.amp and device.type == "cuda")
@@ -198,7 +198,7 @@ def _update_ema(ema: nn.Module, model: nn.Module, decay: float) -> None:
 
 def _report(
     cfg: GANConfig,
-    s: _State,
+    s: TrainingState,
     codes: list[str],
     losses: dict[str, float],
     on_progress: Callable[[GANProgress], None] | None,
@@ -222,7 +222,7 @@ def sample_grid(ema: nn.Module, cfg: GANConfig, n_classes: int, per_class: int =
     return network_to_hu(images, cfg.window).reshape(n_classes, per_class, *images.shape[-2:])
 
 
-def make_checkpoint(cfg: GANConfig, codes: list[str], s: _State) -> dict[str, Any]:
+def make_checkpoint(cfg: GANConfig, codes: list[str], s: TrainingState) -> dict[str, Any]:
     """Everything needed to resume training or generate: config and label codes included."""
     return {
         "format": CHECKPOINT_FORMAT,
@@ -240,7 +240,7 @@ def make_checkpoint(cfg: GANConfig, codes: list[str], s: _State) -> dict[str, An
     }
 
 
-def _restore(s: _State, ckpt: dict[str, Any]) -> None:
+def _restore(s: TrainingState, ckpt: dict[str, Any]) -> None:
     s.generator.load_state_dict(ckpt["generator"])
     s.discriminator.load_state_dict(ckpt["discriminator"])
     s.ema.load_state_dict(ckpt["ema"])

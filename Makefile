@@ -1,47 +1,67 @@
 # The two commands of the README:
 #   make demo   installs everything and runs the embedded demo (SQLite + embedded queue)
 #   make test   installs everything (dev tools, Chromium) and runs lint, types and all tests
-# Installs are idempotent: a stamp file skips them until pyproject.toml or package.json change.
+# Installs are idempotent and fast on re-run: stamp files skip them until pyproject.toml,
+# package.json or package-lock.json change (delete .venv or node_modules to start over).
 
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.lungsign-installed
 PYTHON ?= python3
+PY_STAMP := $(VENV)/.lungsign-installed
+NPM_STAMP := node_modules/.lungsign-installed
+CHROMIUM := /usr/bin/chromium
+# extra pytest arguments, e.g. make test PYTEST_ARGS="-x -k login"
+PYTEST_ARGS ?=
+PYTEST := $(BIN)/pytest -q --durations=5 $(PYTEST_ARGS)
+# Pure PyTorch tests never touch the database: the PostgreSQL run leaves them out.
 PG_SUITE := tests --ignore=tests/models
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: demo test install chromium lint unit integration
+.PHONY: demo test install chromium lint test-sqlite test-postgres
 
-$(STAMP): pyproject.toml package.json package-lock.json
+$(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	# torch first, CPU build from local disk, unless a torch is already present
+	@# torch first, the CPU build from local disk, and only when no torch is there yet:
+	@# installed after the project, pip would pick a multi-GB CUDA build.
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[dev]'
-	npm ci --no-audit --no-fund --loglevel=error
-	touch $(STAMP)
+	touch $@
 
-install: $(STAMP)
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(PY_STAMP) $(NPM_STAMP)
 
 demo: install
 	$(BIN)/lungsign demo
 
+# Debian's Chromium for the browser tests (never Playwright's own download). Without root a
+# local run goes on and the browser tests skip with a reason; in CI (CI=true) they would fail.
 chromium:
-	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+		elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; \
+		else echo "note: $(CHROMIUM) missing and no root to install it: browser tests will skip"; fi; \
+	fi
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: install chromium
-	$(BIN)/pytest -q tests
+# The SQLite suite ignores the PostgreSQL/Redis URLs even when they are set.
+test-sqlite: install chromium
+	@echo "== test suite on SQLite"
+	env -u LUNGSIGN_TEST_DATABASE_URL -u LUNGSIGN_TEST_REDIS_URL $(PYTEST) tests
 
-# The same suite (less the pure-model tests) on PostgreSQL and Redis, when their URLs are set.
-integration: install chromium
+# The same suite on PostgreSQL and Redis, when their URLs are set (.ci/run sets both).
+test-postgres: install chromium
 	@if [ -n "$$LUNGSIGN_TEST_DATABASE_URL" ]; then \
-		echo "== PostgreSQL $$LUNGSIGN_TEST_DATABASE_URL, Redis $$LUNGSIGN_TEST_REDIS_URL"; \
-		$(BIN)/pytest -q $(PG_SUITE); \
-	else echo "== LUNGSIGN_TEST_DATABASE_URL not set: PostgreSQL/Redis suite not run"; fi
+		echo "== test suite on PostgreSQL $$LUNGSIGN_TEST_DATABASE_URL, Redis $$LUNGSIGN_TEST_REDIS_URL"; \
+		$(PYTEST) $(PG_SUITE); \
+	else echo "== LUNGSIGN_TEST_DATABASE_URL not set: the PostgreSQL/Redis suite did not run"; fi
 
-test: lint unit integration
+test: lint test-sqlite test-postgres

@@ -7,7 +7,7 @@ axial level of it, lungs and vessel tree freshly drawn per slice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage
@@ -83,6 +83,7 @@ class Slice:
     lung: np.ndarray  # bool, lung parenchyma
     cavity: np.ndarray  # bool, inside the costal pleura (lungs + mediastinum)
     spacing: float  # mm per pixel
+    hila: list[tuple[float, float]] = field(default_factory=list)  # (column, row)
     _pleura: tuple[np.ndarray, np.ndarray] | None = None
 
     def pleura(self) -> tuple[np.ndarray, np.ndarray]:
@@ -137,9 +138,15 @@ def draw_slice(rng: np.random.Generator, t: Thorax, size: int, level: float) -> 
 
     _table(img, x, y, t, sp)
     body = _superellipse(x, y, t.body_y, t.body_a, t.body_b_ant, t.body_b_post, t.exponent)
-    depth = ndimage.distance_transform_edt(body) * sp
     img[body] = MUSCLE
-    img[body & (depth > 1.5) & (depth < 1.5 + t.fat_mm)] = FAT
+    skin, fat = 1.5, 1.5 + t.fat_mm
+    under_skin = _superellipse(
+        x, y, t.body_y, t.body_a - skin, t.body_b_ant - skin, t.body_b_post - skin, t.exponent
+    )
+    under_fat = _superellipse(
+        x, y, t.body_y, t.body_a - fat, t.body_b_ant - fat, t.body_b_post - fat, t.exponent
+    )
+    img[under_skin & ~under_fat] = FAT
 
     grow = 6.0 * level
     ca, cb_ant = t.body_a - t.wall_lat + grow, t.body_b_ant - t.wall_ant
@@ -151,13 +158,14 @@ def draw_slice(rng: np.random.Generator, t: Thorax, size: int, level: float) -> 
     vy = t.body_y + cb_post - 0.6 * t.vertebra_r
     cvx, cvy = px(0.0, vy)
     vr = t.vertebra_r / sp
-    _bone(img, full, cvx, cvy, vr, vr * 0.9, 0.0, t, 2.0 / sp)
+    spine = _window_for(img.shape, cvx, cvy + vr, vr + 45.0 / sp)
+    _bone(img, spine, cvx, cvy, vr, vr * 0.9, 0.0, t, 2.0 / sp)
     canal_y = cvy + vr + 8.0 / sp
     paint(
         img,
-        full,
+        spine,
         capsule(
-            full,
+            spine,
             (cvx - 9 / sp, canal_y - 3 / sp),
             (cvx + 9 / sp, canal_y - 3 / sp),
             3.0 / sp,
@@ -165,19 +173,19 @@ def draw_slice(rng: np.random.Generator, t: Thorax, size: int, level: float) -> 
         ),
         t.bone_cortex * 0.8,
     )  # laminae
-    paint(img, full, disk(full, cvx, canal_y, 7.0 / sp), CSF)
+    paint(img, spine, disk(spine, cvx, canal_y, 7.0 / sp), CSF)
     paint(
         img,
-        full,
-        capsule(full, (cvx, canal_y + 7 / sp), (cvx, canal_y + 28 / sp), 3.5 / sp, 2.5 / sp),
+        spine,
+        capsule(spine, (cvx, canal_y + 7 / sp), (cvx, canal_y + 28 / sp), 3.5 / sp, 2.5 / sp),
         t.bone_cortex * 0.8,
     )
     for side in (-1, 1):
         paint(
             img,
-            full,
+            spine,
             capsule(
-                full,
+                spine,
                 (cvx + side * 8 / sp, canal_y - 2 / sp),
                 (cvx + side * 30 / sp, canal_y - 6 / sp),
                 3.5 / sp,
@@ -207,8 +215,8 @@ def draw_slice(rng: np.random.Generator, t: Thorax, size: int, level: float) -> 
 
     _ribs(img, rng, t, sp, size, ca, cb_ant, cb_post, lung)
     _parenchyma(img, rng, lung, y, t, sp)
-    _vessels(img, rng, lung, sp, x)
-    return Slice(hu=img, lung=lung, cavity=cavity, spacing=sp)
+    hila = _vessels(img, rng, lung, sp, x)
+    return Slice(hu=img, lung=lung, cavity=cavity, spacing=sp, hila=hila)
 
 
 def _two_largest(mask: np.ndarray) -> np.ndarray:
@@ -273,9 +281,13 @@ def _parenchyma(img, rng, lung, y, t: Thorax, sp) -> None:
     img[lung] = values[lung]
 
 
-def _vessels(img, rng, lung, sp, x) -> None:
-    """Pulmonary vessels: a branching tree from each hilum plus vessels seen end-on."""
+def _vessels(img, rng, lung, sp, x) -> list[tuple[float, float]]:
+    """Pulmonary vessels: a branching tree from each hilum plus vessels seen end-on.
+
+    Returns the hila (column, row).
+    """
     occupancy = np.zeros_like(img)
+    hila = []
     for side in (-1, 1):
         side_mask = lung & ((x > 0) if side > 0 else (x <= 0))
         ys, xs = np.nonzero(side_mask)
@@ -285,6 +297,7 @@ def _vessels(img, rng, lung, sp, x) -> None:
         mid_y = float(np.median(ys))
         score = np.abs(xs - img.shape[1] / 2) + 0.6 * np.abs(ys - mid_y)
         hx, hy = float(xs[np.argmin(score)]), float(ys[np.argmin(score)])
+        hila.append((hx, hy))
         reach = float(np.abs(xs - hx).max())
         for angle in np.linspace(-70, 70, int(rng.integers(3, 5))):
             direction = np.deg2rad((0 if side > 0 else 180) + side * (angle + rng.uniform(-12, 12)))
@@ -311,14 +324,15 @@ def _vessels(img, rng, lung, sp, x) -> None:
                     w,
                     (cx - half * np.cos(a), cy - half * np.sin(a)),
                     (cx + half * np.cos(a), cy + half * np.sin(a)),
-                    r,
-                    r * 0.6,
+                    0.8 * r,
+                    0.3 * r,
                 )
             else:
                 shape = disk(w, cx, cy, r)
             np.maximum(occupancy[w.index], shape, out=occupancy[w.index])
     occupancy *= lung
     img += occupancy * (BLOOD - img)
+    return hila
 
 
 def _branch(occ, rng, mask, start, direction, radius, length, depth) -> None:

@@ -11,6 +11,8 @@ from scipy import ndimage
 from app.demo_cohort.anatomy import Slice
 from app.demo_cohort.signs import Sign
 
+HILUM_CLEAR_MM = 30.0
+
 
 @dataclass(frozen=True)
 class Spot:
@@ -46,6 +48,9 @@ class Placer:
             ok &= (self.pleura_dist >= s.mm(lo)) & (self.pleura_dist <= s.mm(hi))
         reach = max(radius * sign.reach, radius)
         margin = self.patch_px / 2 + 2
+        for hx, hy in s.hila:  # keep clear of the large hilar vessels
+            clear = reach + s.mm(HILUM_CLEAR_MM)
+            ok &= (self.cols - hx) ** 2 + (self.rows - hy) ** 2 >= clear * clear
         for spot in taken:
             clear = margin + max(reach, spot.reach)
             ok &= (self.cols - spot.x) ** 2 + (self.rows - spot.y) ** 2 >= clear * clear

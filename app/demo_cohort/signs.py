@@ -123,13 +123,13 @@ def draw_lob(s: Slice, x: float, y: float, size: float, rng: np.random.Generator
     """Lobulation: solid nodule whose contour is a chain of rounded bulges with notches."""
     r = s.mm(size)
     w = _win(s, x, y, 1.4 * r + 2)
-    alpha = disk(w, x, y, 0.72 * r)
+    alpha = disk(w, x, y, 0.62 * r)
     lobes = int(rng.integers(4, 8))
     start = rng.uniform(0, 2 * np.pi)
     for i in range(lobes):
         a = start + 2 * np.pi * i / lobes + rng.uniform(-0.25, 0.25)
-        d = r * rng.uniform(0.5, 0.68)
-        rho = r * rng.uniform(0.38, 0.52)
+        d = r * rng.uniform(0.55, 0.7)
+        rho = r * rng.uniform(0.36, 0.46)
         np.maximum(alpha, disk(w, x + d * np.cos(a), y + d * np.sin(a), rho), out=alpha)
     alpha *= _lung(s, w)
     paint(s.hu, w, alpha, _solid(rng, w, s))
@@ -171,20 +171,22 @@ def draw_cav(s: Slice, x: float, y: float, size: float, rng: np.random.Generator
     r = s.mm(size)
     w = _win(s, x, y, 1.4 * r + 2)
     lung = _lung(s, w)
-    alpha = blob(w, x, y, r, random_harmonics(rng, (2, 3, 4), 0.14)) * lung
+    contour = random_harmonics(rng, (2, 3, 4), 0.14)
+    alpha = blob(w, x, y, r, contour) * lung
     paint(s.hu, w, alpha, _solid(rng, w, s))
     if rng.random() < 0.6:
         inner = r * rng.uniform(0.4, 0.65)
         off = rng.uniform(-0.2, 0.2, 2) * r
         air = blob(w, x + off[0], y + off[1], inner, random_harmonics(rng, (2, 3, 5), 0.15))
+        air *= blob(w, x, y, 0.75 * r, contour)  # the wall stays closed
         paint(s.hu, w, air, AIR + rng.uniform(0.0, 40.0))
         if rng.random() < 0.25:  # air-fluid level: dependent fluid, flat horizontal surface
             fluid_top = y + off[1] + inner * rng.uniform(0.0, 0.4)
             paint(s.hu, w, air * coverage(w.y - fluid_top, 1.0), rng.uniform(5.0, 20.0))
     else:
-        for _ in range(int(rng.integers(1, 5))):
+        for _ in range(int(rng.integers(2, 6))):
             a, d = rng.uniform(0, 2 * np.pi), rng.uniform(0, 0.5) * r
-            bubble = max(s.mm(rng.uniform(1.3, 2.6)), 2.0)
+            bubble = max(s.mm(rng.uniform(1.8, 3.0)), 2.2)
             paint(s.hu, w, disk(w, x + d * np.cos(a), y + d * np.sin(a), bubble), AIR + 20.0)
     return _roi(alpha, w, (x, y))
 
@@ -206,7 +208,7 @@ def draw_spi(s: Slice, x: float, y: float, size: float, rng: np.random.Generator
             y + (r + 0.5 * length) * np.sin(a + bend * 0.3),
         )
         p1 = (x + (r + length) * np.cos(a + bend), y + (r + length) * np.sin(a + bend))
-        base = max(s.mm(rng.uniform(0.9, 1.5)), 0.8)
+        base = max(s.mm(rng.uniform(0.9, 1.5)), 1.0)
         np.maximum(alpha, capsule(w, p0, mid, base, 0.6 * base), out=alpha)
         np.maximum(alpha, capsule(w, mid, p1, 0.6 * base, 0.25 * base), out=alpha)
     alpha *= _lung(s, w)
@@ -229,7 +231,7 @@ def draw_pli(s: Slice, x: float, y: float, size: float, rng: np.random.Generator
         spread = (i - (tags - 1) / 2) * rng.uniform(0.25, 0.45)
         ex = qx + s.mm(3.0) * ux - spread * uy * s.mm(6.0)
         ey = qy + s.mm(3.0) * uy + spread * ux * s.mm(6.0)
-        width = max(s.mm(rng.uniform(0.7, 1.3)), 0.9)
+        width = max(s.mm(rng.uniform(0.7, 1.3)), 1.2)
         np.maximum(
             alpha,
             capsule(w, (x + 0.8 * r * ux, y + 0.8 * r * uy), (ex, ey), width * 1.3, width),
@@ -256,7 +258,7 @@ def draw_aib(s: Slice, x: float, y: float, size: float, rng: np.random.Generator
     a = rng.uniform(0, 2 * np.pi)
     start = (x - 1.1 * r * np.cos(a), y - 1.1 * r * np.sin(a))
     air = np.zeros_like(alpha)
-    _bronchus(air, w, rng, start, a, 1.0 * r, max(s.mm(rng.uniform(1.4, 2.2)), 1.5), 0)
+    _bronchus(air, w, rng, start, a, 1.0 * r, max(s.mm(rng.uniform(1.5, 2.5)), 2.0), 0)
     paint(s.hu, w, air * alpha, AIR + rng.uniform(20.0, 80.0))
     return _roi(alpha, w, (x, y))
 
@@ -281,6 +283,18 @@ def _bronchus(air, w, rng, start, angle, length, radius, depth) -> None:
         )
 
 
+Segment = tuple[tuple[float, float], tuple[float, float], float]  # p0, p1, radius
+
+
+def _gap(a: Segment, b: Segment) -> float:
+    """Approximate clearance between two capsules (negative when they overlap)."""
+    t = np.linspace(0.0, 1.0, 9)[:, None]
+    pa = np.asarray(a[0]) + t * (np.asarray(a[1]) - np.asarray(a[0]))
+    pb = np.asarray(b[0]) + t * (np.asarray(b[1]) - np.asarray(b[0]))
+    d = np.hypot(*(pa[:, None, :] - pb[None, :, :]).transpose(2, 0, 1))
+    return float(d.min()) - a[2] - b[2]
+
+
 def draw_bre(s: Slice, x: float, y: float, size: float, rng: np.random.Generator) -> Roi:
     """Bronchiectasis: dilated thick-walled bronchi, larger than their artery (signet ring),
     seen end-on as rings and in-plane as non-tapering tram tracks."""
@@ -290,32 +304,31 @@ def draw_bre(s: Slice, x: float, y: float, size: float, rng: np.random.Generator
     wall = np.zeros_like(lung)
     lumen = np.zeros_like(lung)
     artery = np.zeros_like(lung)
-    placed: list[tuple[float, float, float]] = []
-    for _ in range(int(rng.integers(2, 5))):
+    placed: list[Segment] = []
+    for i in range(int(rng.integers(2, 5))):
         inner = s.mm(rng.uniform(2.5, 5.0))
-        thick = max(s.mm(rng.uniform(0.9, 1.6)), 1.2)
+        outer = inner + max(s.mm(rng.uniform(0.9, 1.6)), 1.2)
+        ar = outer * rng.uniform(0.35, 0.6)
+        tram = i > 0 and rng.random() < 0.35  # the first is always seen end-on
+        half = s.mm(rng.uniform(5.0, 8.0)) if tram else 0.0
         for _try in range(20):
             a, d = rng.uniform(0, 2 * np.pi), rng.uniform(0, 0.9) * r
             bx, by = x + d * np.cos(a), y + d * np.sin(a)
-            if all(np.hypot(bx - px, by - py) > inner + thick + pr + 2 for px, py, pr in placed):
+            t = rng.uniform(0, np.pi)
+            p0 = (bx - half * np.cos(t), by - half * np.sin(t))
+            p1 = (bx + half * np.cos(t), by + half * np.sin(t))
+            footprint = (p0, p1, outer + (0 if tram else 2 * ar))
+            if all(_gap(footprint, other) > 2 for other in placed):
                 break
         else:
             continue
-        placed.append((bx, by, inner + thick))
-        if rng.random() < 0.35:  # tram track: the same dilated bronchus running in-plane
-            t = rng.uniform(0, np.pi)
-            half = s.mm(rng.uniform(6.0, 10.0))
-            p0 = (bx - half * np.cos(t), by - half * np.sin(t))
-            p1 = (bx + half * np.cos(t), by + half * np.sin(t))
-            np.maximum(wall, capsule(w, p0, p1, inner + thick, inner + thick), out=wall)
-            np.maximum(lumen, capsule(w, p0, p1, inner, inner), out=lumen)
-            continue
-        np.maximum(wall, disk(w, bx, by, inner + thick), out=wall)
-        np.maximum(lumen, disk(w, bx, by, inner), out=lumen)
-        ar = (inner + thick) * rng.uniform(0.35, 0.6)
-        t = rng.uniform(0, 2 * np.pi)
-        sx, sy = bx + (inner + thick + ar) * np.cos(t), by + (inner + thick + ar) * np.sin(t)
-        np.maximum(artery, disk(w, sx, sy, ar), out=artery)
+        placed.append(footprint)
+        np.maximum(wall, capsule(w, p0, p1, outer, outer), out=wall)
+        np.maximum(lumen, capsule(w, p0, p1, inner, inner), out=lumen)
+        if not tram:
+            t = rng.uniform(0, 2 * np.pi)
+            sx, sy = bx + (outer + ar) * np.cos(t), by + (outer + ar) * np.sin(t)
+            np.maximum(artery, disk(w, sx, sy, ar), out=artery)
     paint(s.hu, w, wall * lung, rng.uniform(*SOLID))
     paint(s.hu, w, lumen * lung, AIR + rng.uniform(10.0, 50.0))
     paint(s.hu, w, artery * lung, BLOOD)
@@ -381,7 +394,7 @@ SIGNS: dict[str, Sign] = {
         Sign("AIB", (12.0, 17.0), 1.3, draw_aib),
         Sign("BRE", (9.0, 13.0), 1.5, draw_bre, depth=1.4),
         Sign("OBP", (22.0, 34.0), 0.8, draw_obp, depth=0.25, pleura=_obp_pleura),
-        Sign("NOR", (10.0, 12.0), 1.0, draw_nor, depth=0.5, min_lung_fraction=0.85, echo=False),
+        Sign("NOR", (10.0, 12.0), 1.0, draw_nor, depth=0.5, min_lung_fraction=0.95, echo=False),
     )
 }
 LABELS: tuple[str, ...] = tuple(SIGNS)

@@ -36,9 +36,9 @@ Embed = Callable[[np.ndarray], np.ndarray]  # (N, S, S) int16 HU → (N, F)
 def frechet_distance(real: np.ndarray, fake: np.ndarray) -> float:
     """Fréchet distance between Gaussians fitted to (N, F) and (M, F) features."""
     mu1, mu2 = real.mean(0), fake.mean(0)
-    c1, c2 = np.cov(real, rowvar=False), np.cov(fake, rowvar=False)
-    covmean = linalg.sqrtm(c1 @ c2)
-    covmean = np.real(covmean)
+    eps = 1e-6 * np.eye(real.shape[1])  # keeps sqrtm defined when few samples span the space
+    c1, c2 = np.cov(real, rowvar=False) + eps, np.cov(fake, rowvar=False) + eps
+    covmean = np.real(linalg.sqrtm(c1 @ c2))
     return float(np.sum((mu1 - mu2) ** 2) + np.trace(c1 + c2 - 2 * covmean))
 
 

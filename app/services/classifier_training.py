@@ -1,0 +1,137 @@
+"""Classifier services: patient-disjoint cross-validation of a mode, a final model on all
+real patches recorded as a ``classifier`` version, and evaluation of a version on a dataset."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.errors import Invalid
+from app.services import model_store as store
+from app.services.training import Progress, StopCheck, no_progress
+from app.tables import ModelVersion
+from models.classifier import ClassifierConfig, TrainedClassifier, train_classifier
+from models.cross_validation import MODES, cross_validate
+from models.folds import patient_folds
+from models.metrics import Predictions, classification_report, paired_difference
+from models.patches import PatchSet
+
+CLASSIFIER_DEFAULTS = ClassifierConfig()
+
+
+def train_classifier_version(
+    session: Session,
+    settings: Settings,
+    dataset_name: str,
+    mode: str = "real-only",
+    generated_name: str | None = None,
+    folds: int = 5,
+    train_fraction: float = 1.0,
+    seed: int = 0,
+    config: ClassifierConfig | None = None,
+    on_progress: Progress = no_progress,
+    should_stop: StopCheck | None = None,
+) -> dict[str, Any]:
+    """Cross-validate MODE (and real-only on the same folds when MODE uses generated patches),
+    then train on all real patches and record the model."""
+    if mode not in MODES:
+        raise Invalid(f"mode must be one of {', '.join(MODES)}")
+    if (mode == "real-only") != (generated_name is None):
+        raise Invalid("--generated is needed by gan-pretrain and mixed, and only by them")
+    cfg = replace(config or CLASSIFIER_DEFAULTS, seed=seed)
+    dataset = store.get_dataset(session, dataset_name)
+    real = store.load_patch_set(session, dataset)
+    generated = _generated(session, generated_name, real) if generated_name else None
+    splits = patient_folds(real, folds, seed)
+    runs = [mode] if mode == "real-only" else [mode, "real-only"]
+    preds = {}
+    for i, run in enumerate(runs):
+        step = _fold_progress(on_progress, i, len(runs) + 1, run)
+        preds[run] = cross_validate(real, cfg, run, splits, train_fraction, generated, step)
+    report = classification_report(preds[mode], store.normal_code(session))
+    if mode != "real-only":
+        report["paired_vs_real_only"] = paired_difference(preds[mode], preds["real-only"])
+        report["generated_source"] = "fixed set: its GAN may have seen the test patients"
+    on_progress(len(runs) / (len(runs) + 1), "final model")
+    final = train_classifier(
+        real,
+        cfg,
+        pretrain=generated if mode == "gan-pretrain" else None,
+        mixed=generated if mode == "mixed" else None,
+        should_stop=should_stop,
+    )
+    lineage = {
+        "dataset": dataset.name,
+        "snapshot": store.snapshot(session, dataset),
+        "generated": generated_name,
+        "parent_gan_version": _parent_gan(session, generated_name),
+    }
+    summary = {"mode": mode, "folds": folds, "train_fraction": train_fraction, **report}
+    row = store.record_version(
+        session, "classifier", _save(settings, final), cfg.to_dict(), summary, lineage
+    )
+    on_progress(1.0, "done")
+    return {"model_version": row.version, **summary, **_headline(report)}
+
+
+def evaluate_classifier(session: Session, version: int, dataset_name: str) -> dict[str, Any]:
+    """A classifier version's metrics on every patch of a dataset."""
+    model = store.get_model_version(session, "classifier", version)
+    trained = TrainedClassifier.from_checkpoint(store.load_checkpoint(model))
+    data = store.load_patch_set(session, store.get_dataset(session, dataset_name))
+    data = PatchSet(data.patches, data.labels, data.patients, tuple(trained.label_codes))
+    pred = Predictions(
+        data.targets(),
+        trained.predict_proba(data.patches),
+        np.asarray(data.patients),
+        data.label_codes,
+    )
+    report = classification_report(pred, store.normal_code(session))
+    return {"model_version": version, "dataset": dataset_name, **report, **_headline(report)}
+
+
+def _fold_progress(
+    on_progress: Progress, stage: int, stages: int, message: str
+) -> Callable[[int, int], None]:
+    def report(done: int, total: int) -> None:
+        on_progress((stage + done / total) / stages, f"{message}: fold {done}/{total}")
+
+    return report
+
+
+def _headline(report: dict[str, Any]) -> dict[str, Any]:
+    return {"accuracy": report["accuracy"]["value"], "accuracy_ci95": report["accuracy"]["ci95"]}
+
+
+def _generated(session: Session, name: str, real: PatchSet) -> PatchSet:
+    data = store.load_patch_set(session, store.get_dataset(session, name))
+    missing = set(data.labels) - set(real.label_codes)
+    if missing:
+        raise Invalid(f"generated labels absent from the real dataset: {sorted(missing)}")
+    return PatchSet(data.patches, data.labels, data.patients, real.label_codes)
+
+
+def _parent_gan(session: Session, generated_name: str | None) -> int | None:
+    if generated_name is None:
+        return None
+    dataset = store.get_dataset(session, generated_name)
+    if dataset.model_version_id is None:
+        return None
+    parent = session.get(ModelVersion, dataset.model_version_id)
+    return parent.version if parent else None
+
+
+def _save(settings: Settings, trained: TrainedClassifier) -> Path:
+    folder = store.models_dir(settings) / "training"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"classifier-{uuid.uuid4().hex}.pt"
+    torch.save(trained.checkpoint(), path)
+    return path

@@ -1,0 +1,150 @@
+"""Training services: GAN, generation, classifier cross-validation, evaluation.
+
+Each takes a session and plain options, calls ``models`` on arrays and records the result
+(ModelVersion rows, generated datasets). Progress goes to ``on_progress(fraction, message)``;
+``should_stop()`` is polled between steps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.errors import Conflict
+from app.services import model_store as store
+from app.services.patching import content_hash, pixel_bytes
+from app.tables import Dataset, Patch
+from models.classifier import ClassifierConfig, train_classifier
+from models.gan_metrics import evaluate_gan
+from models.gan_training import GANConfig, GANProgress, train
+from models.generation import generate
+from models.patches import PatchSet
+
+Progress = Callable[[float, str], None]
+StopCheck = Callable[[], bool]
+METRIC_SAMPLES_PER_LABEL = 64  # generated patches per label for the GAN report
+GAN_DEFAULTS = GANConfig()
+FEATURE_CLASSIFIER = ClassifierConfig()  # the FD/KID/precision/recall feature space
+C2ST_CLASSIFIER = ClassifierConfig(epochs=15)
+
+
+def no_progress(_fraction: float, _message: str) -> None:
+    """The default progress sink."""
+
+
+def train_gan(
+    session: Session,
+    settings: Settings,
+    dataset_name: str,
+    epochs: int | None = None,
+    seed: int = 0,
+    config: GANConfig | None = None,
+    on_progress: Progress = no_progress,
+    should_stop: StopCheck | None = None,
+) -> dict[str, Any]:
+    """Train a GAN on a real dataset, measure it, record a ``gan`` model version.
+
+    ``epochs`` passes over the data (default: the config's step count). Re-running the same
+    command after an interruption resumes from the checkpoint under ``models/training``.
+    """
+    dataset = store.get_dataset(session, dataset_name)
+    data = store.load_patch_set(session, dataset)
+    cfg = replace(config or GAN_DEFAULTS, seed=seed, image_size=data.image_size)
+    if epochs is not None:
+        cfg.steps = max(1, math.ceil(epochs * len(data) / cfg.batch_size))
+    snap = store.snapshot(session, dataset)
+    partial = store.models_dir(settings) / "training" / f"gan-{snap[:16]}-s{seed}-{cfg.steps}.pt"
+
+    def progress(p: GANProgress) -> None:
+        on_progress(0.9 * p.step / p.total, f"step {p.step}/{p.total} d={p.losses['d']:.3f}")
+
+    result = train(cfg, data, progress, should_stop, checkpoint_path=partial)
+    if result.stopped:
+        raise Conflict(f"GAN training stopped at step {result.step}; run again to resume")
+    on_progress(0.9, "measuring")
+    metrics = {"train_seconds": round(result.seconds, 1), **_gan_metrics(result.checkpoint, data)}
+    lineage = {"dataset": dataset.name, "dataset_id": dataset.id, "snapshot": snap, "n": len(data)}
+    row = store.record_version(session, "gan", partial, cfg.to_dict(), metrics, lineage)
+    on_progress(1.0, "done")
+    return {"model_version": row.version, **metrics}
+
+
+def evaluate_gan_version(session: Session, version: int, dataset_name: str) -> dict[str, Any]:
+    """A GAN version's quality measures against the patches of a (real) dataset."""
+    gan = store.get_model_version(session, "gan", version)
+    data = store.load_patch_set(session, store.get_dataset(session, dataset_name))
+    return {
+        "model_version": version,
+        "dataset": dataset_name,
+        **_gan_metrics(store.load_checkpoint(gan), data),
+    }
+
+
+def _gan_metrics(checkpoint: dict[str, Any], real: PatchSet) -> dict[str, Any]:
+    seed = int(checkpoint["config"]["seed"])
+    out = generate(checkpoint, METRIC_SAMPLES_PER_LABEL, seed=seed + 1)
+    fake = PatchSet(out.patches, out.labels, ["generated"] * len(out.labels), real.label_codes)
+    features = train_classifier(real, replace(FEATURE_CLASSIFIER, seed=seed))
+    m = evaluate_gan(real, fake, features.embed, C2ST_CLASSIFIER, seed=seed)
+    m["memorisation"].pop("near_copy_indices")
+    return {"fd": m.pop("fd_lungsign"), "kid": m.pop("kid_lungsign")["mean"], **m}
+
+
+def generate_dataset(
+    session: Session,
+    settings: Settings,
+    gan_version: int,
+    per_label: int,
+    dataset_name: str,
+    seed: int = 0,
+    on_progress: Progress = no_progress,
+) -> dict[str, Any]:
+    """A new ``generated`` dataset: PER_LABEL patches per label from GAN version GAN_VERSION."""
+    if store.dataset_exists(session, dataset_name):
+        raise Conflict(f"dataset {dataset_name!r} exists; choose a new name")
+    gan = store.get_model_version(session, "gan", gan_version)
+    out = generate(
+        store.load_checkpoint(gan),
+        per_label,
+        seed=seed,
+        on_progress=lambda d, n: on_progress(d / n, ""),
+    )
+    size = int(out.patches.shape[-1])
+    dataset = Dataset(name=dataset_name, kind="generated", patch_size=size, model_version_id=gan.id)
+    session.add(dataset)
+    session.flush()
+    seen: set[str] = set()
+    for patch, label, patch_seed in zip(out.patches, out.labels, out.seeds, strict=True):
+        digest = content_hash(label, patch)
+        if digest in seen:
+            continue
+        seen.add(digest)
+        session.add(
+            _generated_patch(dataset, gan.id, gan.version, patch, label, patch_seed, digest)
+        )
+    session.flush()
+    return {"dataset": dataset_name, "model_version": gan.version, "generated": len(seen)}
+
+
+def _generated_patch(
+    dataset: Dataset, gan_id: int, version: int, patch: Any, label: str, seed: int, digest: str
+) -> Patch:
+    size = int(patch.shape[-1])
+    return Patch(
+        dataset_id=dataset.id,
+        source="generated",
+        label_code=label,
+        patient_key=f"gan-v{version}",
+        split="train",
+        height=size,
+        width=size,
+        pixels=pixel_bytes(patch),
+        content_hash=digest,
+        model_version_id=gan_id,
+        seed=seed,
+    )

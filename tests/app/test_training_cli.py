@@ -1,0 +1,116 @@
+"""``lungsign train-gan``, ``generate``, ``train-classifier`` and ``evaluate`` on a tiny dataset
+with tiny configs (the science is tested in tests/models)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from app.cli import root, train
+from app.cli.root import cli
+from app.config import Settings
+from app.db import Database
+from app.services import classifier_training, training
+from app.services.patching import content_hash, pixel_bytes
+from app.tables import Dataset, ModelVersion, Patch
+from models.classifier import ClassifierConfig
+from models.gan_training import GANConfig
+from tests.models.synthetic import blob_patches
+
+TINY_CLASSIFIER = ClassifierConfig(widths=(8, 16, 32), epochs=2, pretrain_epochs=1, batch_size=8)
+
+
+@pytest.fixture
+def runner(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    torch.set_num_threads(1)
+    for module in (root, train):
+        monkeypatch.setattr(module, "get_settings", lambda: settings)
+    monkeypatch.setattr(
+        training, "GAN_DEFAULTS", GANConfig(z_dim=16, g_channels=4, d_channels=4, batch_size=8)
+    )
+    monkeypatch.setattr(training, "FEATURE_CLASSIFIER", TINY_CLASSIFIER)
+    monkeypatch.setattr(training, "C2ST_CLASSIFIER", TINY_CLASSIFIER)
+    monkeypatch.setattr(training, "METRIC_SAMPLES_PER_LABEL", 4)
+    monkeypatch.setattr(classifier_training, "CLASSIFIER_DEFAULTS", TINY_CLASSIFIER)
+    return CliRunner()
+
+
+@pytest.fixture
+def real_dataset(db: Database) -> str:
+    data = blob_patches(6, codes=("GGO", "CAL", "NOR"))
+    with db.session() as session:
+        dataset = Dataset(name="real", kind="real", patch_size=32)
+        session.add(dataset)
+        session.flush()
+        for patch, label, patient in zip(data.patches, data.labels, data.patients, strict=True):
+            session.add(
+                Patch(
+                    dataset_id=dataset.id,
+                    source="real",
+                    label_code=label,
+                    patient_key=patient,
+                    split="train",
+                    height=32,
+                    width=32,
+                    pixels=pixel_bytes(patch),
+                    content_hash=content_hash(label, patch),
+                )
+            )
+    return "real"
+
+
+def _json(runner: CliRunner, args: list[str]) -> dict:
+    result = runner.invoke(cli, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_gan_generate_classifier_evaluate(
+    runner: CliRunner, db: Database, real_dataset: str
+) -> None:
+    gan = _json(runner, ["train-gan", "--dataset", real_dataset, "--epochs", "1"])
+    assert gan["model_version"] == 1
+    assert {"c2st_accuracy", "fd", "kid", "precision", "recall", "memorisation"} <= set(gan)
+
+    made = _json(runner, ["generate", "--gan", "1", "--per-label", "3", "--dataset", "gen"])
+    assert made["generated"] == 9
+    with db.session() as session:
+        patches = session.query(Patch).join(Dataset).filter(Dataset.name == "gen").all()
+        assert {p.source for p in patches} == {"generated"}
+        assert all(p.seed is not None and p.model_version_id for p in patches)
+        assert np.frombuffer(patches[0].pixels, "<i2").shape == (32 * 32,)
+
+    clf = _json(
+        runner,
+        [
+            "train-classifier",
+            "--dataset",
+            real_dataset,
+            "--mode",
+            "gan-pretrain",
+            "--generated",
+            "gen",
+            "--folds",
+            "3",
+        ],
+    )
+    assert clf["model_version"] == 1 and 0 <= clf["accuracy"] <= 1
+    assert set(clf["per_class"]) == {"GGO", "CAL", "NOR"}
+    assert "accuracy_difference" in clf["paired_vs_real_only"]
+
+    evaluated = _json(runner, ["evaluate", "--model", "1", "--dataset", real_dataset])
+    assert evaluated["n"] == 18
+    with db.session() as session:
+        lineage = session.query(ModelVersion).filter_by(kind="classifier").one().lineage
+        assert lineage["parent_gan_version"] == 1
+
+
+def test_errors_are_messages(runner: CliRunner, real_dataset: str) -> None:
+    result = runner.invoke(cli, ["train-gan", "--dataset", "nope"])
+    assert result.exit_code == 1 and "no dataset named 'nope'" in result.output
+    result = runner.invoke(cli, ["train-classifier", "--dataset", real_dataset, "--mode", "mixed"])
+    assert result.exit_code == 1 and "--generated" in result.output

@@ -64,4 +64,12 @@ test-postgres: install chromium
 		$(PYTEST) $(PG_SUITE); \
 	else echo "== LUNGSIGN_TEST_DATABASE_URL not set: the PostgreSQL/Redis suite did not run"; fi
 
-test: lint test-sqlite test-postgres
+# Every stage runs even when an earlier one fails, so one run shows every problem; the exit
+# status is non-zero when any failed (pytest's "no tests collected", exit 5, included).
+test: install chromium
+	@failed=""; \
+	$(MAKE) --no-print-directory lint || failed="$$failed lint"; \
+	$(MAKE) --no-print-directory test-sqlite || failed="$$failed test-sqlite"; \
+	$(MAKE) --no-print-directory test-postgres || failed="$$failed test-postgres"; \
+	if [ -n "$$failed" ]; then echo "== make test FAILED:$$failed"; exit 1; fi; \
+	echo "== make test passed"

@@ -19,6 +19,7 @@ def test_login_then_logout(live_server: str, page, db: Database) -> None:  # typ
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server}/")
     assert page.locator("h1").inner_text() == f"Welcome, {account.username}"
+    assert page.evaluate("typeof htmx") == "object"  # served from the npm package
     page.click("text=Log out")
     page.wait_for_url("**/login")
     page.goto(f"{live_server}/")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import typer
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -62,3 +63,18 @@ def test_short_password_is_refused(cli_env: None) -> None:
 def test_token_for_unknown_user(cli_env: None) -> None:
     result = runner.invoke(cli, ["token", "create", "nobody"])
     assert result.exit_code == 1 and "user 'nobody' does not exist" in result.output
+
+
+def test_password_is_never_an_argument(cli_env: None) -> None:
+    root = typer.main.get_command(cli)
+    add = root.get_command(None, "user").get_command(None, "add")  # type: ignore[attr-defined]
+    assert not [p for p in add.params if "password" in (p.name or "")]
+    result = runner.invoke(
+        cli, ["user", "add", "x3", "--role", "reader", "--password", "a-long-password"]
+    )
+    assert result.exit_code == 2 and "No such option" in result.output
+
+
+def test_empty_stdin_is_refused(cli_env: None) -> None:
+    result = runner.invoke(cli, ["user", "add", "x4", "--role", "reader"], input="")
+    assert result.exit_code == 1 and "at least 8 characters" in result.output

@@ -311,24 +311,22 @@ def _vessels(img, rng, lung, sp, x) -> list[tuple[float, float]]:
                 rng.uniform(10.0, 20.0) / sp,
                 0,
             )
-        for _ in range(int(rng.integers(60, 100))):
+        for _ in range(int(rng.integers(110, 170))):
             i = int(rng.integers(ys.size))
             cx, cy = float(xs[i]), float(ys[i])
             near = 1.0 - min(np.hypot(cx - hx, cy - hy) / max(reach, 1.0), 1.0)
             r = rng.uniform(0.5, 1.0) * (0.7 + 2.8 * near**1.5) / sp
-            w = _window_for(img.shape, cx, cy, r + 8.0 / sp)
-            if rng.random() < 0.35:  # a short stretch running in-plane, tapering outwards
-                a = rng.uniform(0, 2 * np.pi)
-                half = rng.uniform(1.5, 5.0) / sp
-                shape = capsule(
-                    w,
-                    (cx - half * np.cos(a), cy - half * np.sin(a)),
-                    (cx + half * np.cos(a), cy + half * np.sin(a)),
-                    0.8 * r,
-                    0.3 * r,
-                )
-            else:
-                shape = disk(w, cx, cy, r)
+            stretch = rng.random() < 0.35  # a short stretch running in-plane, tapering outwards
+            half = rng.uniform(1.5, 5.0) / sp if stretch else 0.0
+            a = rng.uniform(0, 2 * np.pi)
+            w = _window_for(img.shape, cx, cy, r + half + 1.0)
+            shape = capsule(
+                w,
+                (cx - half * np.cos(a), cy - half * np.sin(a)),
+                (cx + half * np.cos(a), cy + half * np.sin(a)),
+                0.8 * r if stretch else r,
+                0.3 * r if stretch else r,
+            )
             np.maximum(occupancy[w.index], shape, out=occupancy[w.index])
     occupancy *= lung
     img += occupancy * (BLOOD - img)

@@ -331,7 +331,7 @@ def check_spi(c: Cohort, row: dict[str, str]) -> None:
     box = c.box(row)
     assert np.median(_centre(box)) > -300
     assert box.max() < 300
-    assert _crossings(c, row, 0.8 * float(row["width"]), -650) >= 5
+    assert _crossings(c, row, 0.8 * float(row["width"]), -650) >= 4
 
 
 def check_pli(c: Cohort, row: dict[str, str]) -> None:

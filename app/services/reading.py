@@ -10,10 +10,12 @@ changes, in which case it replaces the answer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, aliased
 
 from app.errors import Conflict, Invalid, NotFound
 from app.tables import (
@@ -59,54 +61,65 @@ class Submitted:
 
 def next_item(session: Session, reader: User, study_id: int) -> ItemView | None:
     """The first unanswered item of READER's assignment in the study, or None when done."""
-    assignment, study = _assignment(session, reader, study_id)
+    assignment = _assignment(session, reader, study_id)
+    total = (
+        select(func.count()).where(AssignmentItem.assignment_id == assignment.id).scalar_subquery()
+    )
     row = session.execute(
-        select(AssignmentItem, StudyItem.is_practice)
+        select(AssignmentItem.id, AssignmentItem.token, AssignmentItem.position)
+        .add_columns(AssignmentItem.shown_at, StudyItem.is_practice, total)
         .join(StudyItem, StudyItem.id == AssignmentItem.study_item_id)
         .outerjoin(Judgment, Judgment.assignment_item_id == AssignmentItem.id)
         .where(AssignmentItem.assignment_id == assignment.id, Judgment.id.is_(None))
         .order_by(AssignmentItem.position)
         .limit(1)
     ).first()
-    now = utcnow()
     if row is None:
-        if assignment.finished_at is None:
-            assignment.finished_at = now
+        _stamp_once(session, Assignment, Assignment.finished_at, assignment.id)
         return None
-    item, practice = row
-    if item.shown_at is None:
-        item.shown_at = now
+    item_id, token, position, shown_at, practice, n_items = row
+    if shown_at is None:
+        _stamp_once(session, AssignmentItem, AssignmentItem.shown_at, item_id)
     if assignment.started_at is None:
-        assignment.started_at = now
-    return _view(session, study, assignment, item, practice)
+        _stamp_once(session, Assignment, Assignment.started_at, assignment.id)
+    previous = _previous(session, assignment.id, position) if assignment.allow_changes else None
+    return ItemView(token, position + 1, n_items, practice, assignment.windows, previous)
 
 
 def revisit(session: Session, reader: User, token: str) -> tuple[ItemView, Judgment | None]:
     """An item already shown, to change its answer (only when the study allows it)."""
-    item, assignment, study, _patch, practice = _owned_item(session, reader, token)
-    if not study.allow_changes or item.shown_at is None:
+    ctx = _context(session, reader, token, None)
+    if not ctx.allow_changes or ctx.shown_at is None:
         raise Conflict("answers in this study are final")
-    judgment = session.scalar(select(Judgment).where(Judgment.assignment_item_id == item.id))
-    return _view(session, study, assignment, item, practice), judgment
+    total = session.scalar(
+        select(func.count()).where(AssignmentItem.assignment_id == ctx.assignment_id)
+    )
+    previous = _previous(session, ctx.assignment_id, ctx.position)
+    view = ItemView(token, ctx.position + 1, total or 0, ctx.practice, ctx.windows, previous)
+    return view, ctx.judgment
 
 
 def submit(session: Session, reader: User, token: str, answer: Answer) -> Submitted:
     """Store ANSWER for the item; see the module docstring for repeated submissions."""
-    item, _assignment, study, patch, practice = _owned_item(session, reader, token)
-    if study.status != "open":
+    ctx = _context(session, reader, token, answer.label)
+    if ctx.status != "open":
         raise Conflict("the study is not open")
-    if item.shown_at is None:
+    if ctx.shown_at is None:
         raise Conflict("this item has not been shown yet")
-    _validate(session, study, answer)
-    feedback = {"source": patch.source, "label": patch.label_code} if practice else None
-    judgment = session.scalar(select(Judgment).where(Judgment.assignment_item_id == item.id))
+    _validate(ctx, answer)
+    feedback = {"source": ctx.source, "label": ctx.true_label} if ctx.practice else None
+    judgment = ctx.judgment
     if judgment is None:
-        judgment, created = _insert(session, item.id, answer)
-        if created:
+        judgment = _insert_new(session, ctx.item_id, answer)
+        if judgment is not None:
             return Submitted(judgment, True, feedback)
+        judgment = session.scalar(
+            select(Judgment).where(Judgment.assignment_item_id == ctx.item_id)
+        )
+        assert judgment is not None  # another request stored it first
     if _same(judgment, answer):
         return Submitted(judgment, False, feedback)
-    if not study.allow_changes:
+    if not ctx.allow_changes:
         raise Conflict("this item is already answered and answers are final")
     _apply(judgment, answer)
     judgment.revisions += 1
@@ -152,79 +165,92 @@ def save_intake(session: Session, reader: User, years: int, subspecialty: str) -
     reader.subspecialty = subspecialty.strip()[:120]
 
 
-def _assignment(session: Session, reader: User, study_id: int) -> tuple[Assignment, Study]:
+def _assignment(session: Session, reader: User, study_id: int) -> Any:
+    """(id, started_at, windows, allow_changes) of READER's assignment in an open study."""
     row = session.execute(
-        select(Assignment, Study)
+        select(Assignment.id, Assignment.started_at, Study.windows, Study.allow_changes)
+        .add_columns(Study.status)
         .join(Study, Study.id == Assignment.study_id)
         .where(Assignment.study_id == study_id, Assignment.reader_id == reader.id)
     ).first()
-    if row is None or row[1].status == "draft":
+    if row is None or row.status == "draft":
         raise NotFound("no such study among your assignments")
-    if row[1].status != "open":
+    if row.status != "open":
         raise Conflict("the study is closed")
-    return row[0], row[1]
+    return row
 
 
-def _owned_item(
-    session: Session, reader: User, token: str
-) -> tuple[AssignmentItem, Assignment, Study, Patch, bool]:
+def _context(session: Session, reader: User, token: str, label: str | None) -> Any:
+    """Everything about one of READER's items that answering it needs, in one query."""
+    answered = aliased(Judgment, name="judgment")
     row = session.execute(
-        select(AssignmentItem, Assignment, Study, Patch, StudyItem.is_practice)
+        select(AssignmentItem.id.label("item_id"), AssignmentItem.assignment_id)
+        .add_columns(AssignmentItem.position, AssignmentItem.shown_at, Study.status)
+        .add_columns(Study.allow_changes, Study.ask_confidence, Study.ask_label, Study.windows)
+        .add_columns(Patch.source, Patch.label_code.label("true_label"))
+        .add_columns(StudyItem.is_practice.label("practice"), Label.code.label("known_label"))
+        .add_columns(answered)
         .join(Assignment, Assignment.id == AssignmentItem.assignment_id)
         .join(Study, Study.id == Assignment.study_id)
         .join(StudyItem, StudyItem.id == AssignmentItem.study_item_id)
         .join(Patch, Patch.id == StudyItem.patch_id)
+        .outerjoin(answered, answered.assignment_item_id == AssignmentItem.id)
+        .outerjoin(Label, Label.code == label)
         .where(AssignmentItem.token == token, Assignment.reader_id == reader.id)
     ).first()
     if row is None:
         raise NotFound("no such item")
-    return row[0], row[1], row[2], row[3], row[4]
+    return row
 
 
-def _view(
-    session: Session, study: Study, assignment: Assignment, item: AssignmentItem, practice: bool
-) -> ItemView:
-    total = session.scalar(
-        select(func.count()).where(AssignmentItem.assignment_id == assignment.id)
-    )
-    previous = None
-    if study.allow_changes and item.position > 0:
-        previous = session.scalar(
-            select(AssignmentItem.token).where(
-                AssignmentItem.assignment_id == assignment.id,
-                AssignmentItem.position == item.position - 1,
-            )
+def _previous(session: Session, assignment_id: int, position: int) -> str | None:
+    return session.scalar(
+        select(AssignmentItem.token).where(
+            AssignmentItem.assignment_id == assignment_id,
+            AssignmentItem.position == position - 1,
         )
-    return ItemView(item.token, item.position + 1, total or 0, practice, study.windows, previous)
+    )
 
 
-def _validate(session: Session, study: Study, answer: Answer) -> None:
+def _stamp_once(session: Session, table: Any, column: Any, row_id: int) -> None:
+    """Set a timestamp column to now unless it is set already."""
+    session.execute(
+        update(table).where(table.id == row_id, column.is_(None)).values({column: utcnow()})
+    )
+
+
+def _validate(ctx: Any, answer: Answer) -> None:
     if answer.verdict not in ("real", "generated"):
         raise Invalid("verdict must be 'real' or 'generated'")
-    if study.ask_confidence and answer.confidence not in (1, 2, 3, 4, 5):
+    if ctx.ask_confidence and answer.confidence not in (1, 2, 3, 4, 5):
         raise Invalid("confidence must be 1 to 5")
-    if not study.ask_confidence and answer.confidence is not None:
+    if not ctx.ask_confidence and answer.confidence is not None:
         raise Invalid("this study does not ask for a confidence")
-    if study.ask_label and (answer.label is None or session.get(Label, answer.label) is None):
+    if ctx.ask_label and (answer.label is None or ctx.known_label is None):
         raise Invalid("label must be one of the installation's label codes")
-    if not study.ask_label and answer.label is not None:
+    if not ctx.ask_label and answer.label is not None:
         raise Invalid("this study does not ask for a label")
     if answer.duration_ms is not None and not 0 <= answer.duration_ms <= 86_400_000:
         raise Invalid("duration_ms must be between 0 and 86400000")
 
 
-def _insert(session: Session, item_id: int, answer: Answer) -> tuple[Judgment, bool]:
-    """Insert the judgment; when another request won the race, return theirs."""
-    judgment = Judgment(assignment_item_id=item_id)
+def _insert_new(session: Session, item_id: int, answer: Answer) -> Judgment | None:
+    """Insert the item's judgment unless one exists (then None): one statement, no race."""
+    judgment = Judgment(assignment_item_id=item_id, revisions=0)
     _apply(judgment, answer)
-    try:
-        with session.begin_nested():
-            session.add(judgment)
-    except IntegrityError:
-        existing = session.scalar(select(Judgment).where(Judgment.assignment_item_id == item_id))
-        assert existing is not None
-        return existing, False
-    return judgment, True
+    values = {c.key: getattr(judgment, c.key) for c in Judgment.__table__.columns if c.key != "id"}
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(Judgment)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=[Judgment.assignment_item_id])
+        .returning(Judgment.id)
+    )
+    new_id = session.scalar(statement)
+    if new_id is None:
+        return None
+    judgment.id = new_id
+    return judgment
 
 
 def _apply(judgment: Judgment, answer: Answer) -> None:

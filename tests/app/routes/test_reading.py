@@ -84,8 +84,7 @@ def test_a_lost_race_returns_the_winners_judgment(client: TestClient, db: Databa
         item_id = session.scalar(select(AssignmentItem.id).order_by(AssignmentItem.id))
         session.add(Judgment(assignment_item_id=item_id, verdict="real"))
     with db.session() as session:
-        judgment, created = reading._insert(session, item_id, reading.Answer("generated"))
-        assert created is False and judgment.verdict == "real"
+        assert reading._insert_new(session, item_id, reading.Answer("generated")) is None
         assert session.query(Judgment).count() == 1
 
 

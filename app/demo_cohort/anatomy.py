@@ -69,7 +69,7 @@ class Thorax:
             heart_angle=float(np.deg2rad(rng.uniform(20.0, 40.0))),
             vertebra_r=float(rng.uniform(15.0, 18.0)),
             aorta_r=float(rng.uniform(10.0, 13.0)),
-            bone_cortex=float(rng.uniform(750.0, 1000.0)),
+            bone_cortex=float(rng.uniform(700.0, 950.0)),
             bone_marrow=float(rng.uniform(180.0, 300.0)),
             lung_hu=LUNG + float(rng.uniform(-15.0, 15.0)),
         )

@@ -141,7 +141,7 @@ def draw_cal(s: Slice, x: float, y: float, size: float, rng: np.random.Generator
     r = s.mm(size)
     w = _win(s, x, y, 1.2 * r + 2)
     lung = _lung(s, w)
-    dense = float(rng.uniform(550.0, 1200.0))
+    dense = float(rng.uniform(500.0, 950.0))  # stays inside the GAN window (±1024 HU)
     kind = rng.choice(["full", "central", "popcorn"], p=[0.3, 0.4, 0.3])
     if kind == "full":
         r = max(0.6 * r, s.mm(3.0), 2.5)

@@ -89,13 +89,35 @@ class Slice:
     def pleura(self) -> tuple[np.ndarray, np.ndarray]:
         """Distance (px) of every pixel to the costal pleura, and the nearest pleural pixel."""
         if self._pleura is None:
-            dist, index = ndimage.distance_transform_edt(self.cavity, return_indices=True)
-            self._pleura = (dist, index)
+            self._pleura = inside_distance(self.cavity, with_nearest=True)
         return self._pleura
 
     def mm(self, value: float) -> float:
         """Millimetres to pixels."""
         return value / self.spacing
+
+
+def inside_distance(mask: np.ndarray, with_nearest: bool = False):
+    """Distance (px) from each pixel of MASK to the nearest pixel outside it (0 outside),
+    and with WITH_NEAREST that pixel's (row, col) indices; computed on MASK's bounding box."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        dist = np.zeros(mask.shape)
+        index = np.indices(mask.shape)
+        return (dist, index) if with_nearest else dist
+    r0, r1 = max(rows[0] - 1, 0), min(rows[-1] + 2, mask.shape[0])
+    c0, c1 = max(cols[0] - 1, 0), min(cols[-1] + 2, mask.shape[1])
+    crop = mask[r0:r1, c0:c1]
+    dist = np.zeros(mask.shape)
+    if not with_nearest:
+        dist[r0:r1, c0:c1] = ndimage.distance_transform_edt(crop)
+        return dist
+    inner, nearest = ndimage.distance_transform_edt(crop, return_indices=True)
+    dist[r0:r1, c0:c1] = inner
+    index = np.indices(mask.shape)
+    index[0, r0:r1, c0:c1] = nearest[0] + r0
+    index[1, r0:r1, c0:c1] = nearest[1] + c0
+    return dist, index
 
 
 def _grid(size: int, spacing: float) -> tuple[np.ndarray, np.ndarray]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from app.demo_cohort.anatomy import Slice
+from app.demo_cohort.anatomy import Slice, inside_distance
 from app.demo_cohort.signs import Sign
 
 HILUM_CLEAR_MM = 30.0
@@ -29,11 +29,16 @@ class Placer:
     def __init__(self, s: Slice, patch_px: int) -> None:
         self.slice = s
         self.patch_px = patch_px
-        self.lung_depth = ndimage.distance_transform_edt(s.lung)
+        self.lung_depth = inside_distance(s.lung)
         self.pleura_dist = s.pleura()[0]
         self.lung_fraction = ndimage.uniform_filter(s.lung.astype(np.float32), patch_px)
         size = s.lung.shape[0]
         self.rows, self.cols = np.mgrid[0:size, 0:size]
+
+    def dense_fraction(self) -> np.ndarray:
+        """Share of each patch window denser than −300 HU, as drawn so far."""
+        dense = (self.slice.hu > -300).astype(np.float32)
+        return ndimage.uniform_filter(dense, self.patch_px)
 
     def place(
         self, rng: np.random.Generator, sign: Sign, size_mm: float, taken: list[Spot]
@@ -42,6 +47,8 @@ class Placer:
         s = self.slice
         radius = s.mm(size_mm)
         ok = s.lung & (self.lung_fraction >= sign.min_lung_fraction)
+        if sign.max_dense_fraction < 1.0:
+            ok &= self.dense_fraction() <= sign.max_dense_fraction
         ok &= self.lung_depth >= sign.depth * radius
         if sign.pleura is not None:
             lo, hi = sign.pleura(size_mm)

@@ -51,6 +51,7 @@ class Sign:
     depth: float = 1.2  # lung depth needed at the anchor, in radii
     pleura: Callable[[float], tuple[float, float]] | None = None  # size → anchor-pleura mm
     min_lung_fraction: float = 0.55  # of the patch window around the anchor
+    max_dense_fraction: float = 1.0  # of the patch window denser than −300 HU (vessels etc.)
     echo: bool = True  # also drawn, smaller, on the neighbouring slices
 
 
@@ -394,7 +395,16 @@ SIGNS: dict[str, Sign] = {
         Sign("AIB", (12.0, 17.0), 1.3, draw_aib),
         Sign("BRE", (9.0, 13.0), 1.5, draw_bre, depth=1.4),
         Sign("OBP", (22.0, 34.0), 0.8, draw_obp, depth=0.25, pleura=_obp_pleura),
-        Sign("NOR", (10.0, 12.0), 1.0, draw_nor, depth=0.5, min_lung_fraction=0.95, echo=False),
+        Sign(
+            "NOR",
+            (10.0, 12.0),
+            1.0,
+            draw_nor,
+            depth=0.5,
+            min_lung_fraction=0.95,
+            max_dense_fraction=0.1,
+            echo=False,
+        ),
     )
 }
 LABELS: tuple[str, ...] = tuple(SIGNS)

@@ -148,97 +148,92 @@ def _bone(img: np.ndarray, w: Window, cx, cy, a, b, angle, t: Thorax, cortex_px:
     )
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """The pixel grid of one slice: millimetre coordinates of every pixel and conversions."""
+
+    size: int
+    sp: float  # mm per pixel
+    x: np.ndarray
+    y: np.ndarray
+
+    def px(self, xm: float, ym: float) -> tuple[float, float]:
+        """Millimetre position → (column, row)."""
+        return xm / self.sp + self.size / 2 - 0.5, ym / self.sp + self.size / 2 - 0.5
+
+
 def draw_slice(rng: np.random.Generator, t: Thorax, size: int, level: float) -> Slice:
     """Render the axial slice at LEVEL (0 = upper chest, 1 = lower chest) of thorax T."""
     sp = t.fov_mm / size
-    x, y = _grid(size, sp)
-    full = _full(size)
+    f = _Frame(size, sp, *_grid(size, sp))
     img = np.full((size, size), AIR, dtype=np.float32)
-
-    def px(xm: float, ym: float) -> tuple[float, float]:
-        return xm / sp + size / 2 - 0.5, ym / sp + size / 2 - 0.5
-
-    _table(img, x, y, t, sp)
-    body = _superellipse(x, y, t.body_y, t.body_a, t.body_b_ant, t.body_b_post, t.exponent)
-    img[body] = MUSCLE
-    skin, fat = 1.5, 1.5 + t.fat_mm
-    under_skin = _superellipse(
-        x, y, t.body_y, t.body_a - skin, t.body_b_ant - skin, t.body_b_post - skin, t.exponent
-    )
-    under_fat = _superellipse(
-        x, y, t.body_y, t.body_a - fat, t.body_b_ant - fat, t.body_b_post - fat, t.exponent
-    )
-    img[under_skin & ~under_fat] = FAT
-
-    grow = 6.0 * level
-    ca, cb_ant = t.body_a - t.wall_lat + grow, t.body_b_ant - t.wall_ant
-    cb_post = t.body_b_post - t.wall_post
-    cavity = _superellipse(x, y, t.body_y, ca, cb_ant, cb_post, t.exponent - 0.1)
+    _table(img, f.x, f.y, t, sp)
+    _body_wall(img, f, t)
+    ca = t.body_a - t.wall_lat + 6.0 * level  # the chest widens towards the bases
+    cb_ant, cb_post = t.body_b_ant - t.wall_ant, t.body_b_post - t.wall_post
+    cavity = _superellipse(f.x, f.y, t.body_y, ca, cb_ant, cb_post, t.exponent - 0.1)
     img[cavity] = FAT
+    vy = t.body_y + cb_post - 0.6 * t.vertebra_r  # vertebral body centre, mm
+    _spine(img, f, t, vy)
+    lung = _mediastinum_and_lungs(img, f, t, cavity, vy, level)
+    _ribs(img, rng, t, sp, size, ca, cb_ant, cb_post, lung)
+    _parenchyma(img, rng, lung, f.y, t, sp)
+    hila = _vessels(img, rng, lung, sp, f.x)
+    return Slice(hu=img, lung=lung, cavity=cavity, spacing=sp, hila=hila)
 
-    # Spine: vertebral body bulging into the back of the cavity, canal and spinous process.
-    vy = t.body_y + cb_post - 0.6 * t.vertebra_r
-    cvx, cvy = px(0.0, vy)
-    vr = t.vertebra_r / sp
-    spine = _window_for(img.shape, cvx, cvy + vr, vr + 45.0 / sp)
-    _bone(img, spine, cvx, cvy, vr, vr * 0.9, 0.0, t, 2.0 / sp)
-    canal_y = cvy + vr + 8.0 / sp
-    paint(
-        img,
-        spine,
-        capsule(
-            spine,
-            (cvx - 9 / sp, canal_y - 3 / sp),
-            (cvx + 9 / sp, canal_y - 3 / sp),
-            3.0 / sp,
-            3.0 / sp,
-        ),
-        t.bone_cortex * 0.8,
-    )  # laminae
-    paint(img, spine, disk(spine, cvx, canal_y, 7.0 / sp), CSF)
-    paint(
-        img,
-        spine,
-        capsule(spine, (cvx, canal_y + 7 / sp), (cvx, canal_y + 28 / sp), 3.5 / sp, 2.5 / sp),
-        t.bone_cortex * 0.8,
-    )
-    for side in (-1, 1):
-        paint(
-            img,
-            spine,
-            capsule(
-                spine,
-                (cvx + side * 8 / sp, canal_y - 2 / sp),
-                (cvx + side * 30 / sp, canal_y - 6 / sp),
-                3.5 / sp,
-                3.0 / sp,
-            ),
-            t.bone_cortex * 0.7,
+
+def _body_wall(img: np.ndarray, f: _Frame, t: Thorax) -> None:
+    """Body outline: skin and muscle with a subcutaneous fat layer."""
+    body = _superellipse(f.x, f.y, t.body_y, t.body_a, t.body_b_ant, t.body_b_post, t.exponent)
+    img[body] = MUSCLE
+    inside = [
+        _superellipse(
+            f.x, f.y, t.body_y, t.body_a - d, t.body_b_ant - d, t.body_b_post - d, t.exponent
         )
+        for d in (1.5, 1.5 + t.fat_mm)
+    ]
+    img[inside[0] & ~inside[1]] = FAT
 
-    # Mediastinum: fat band, heart with pericardial fat, descending aorta, oesophagus.
-    heart_scale = 0.7 + 0.3 * level
-    hx, hy = px(t.heart_x, t.body_y + t.heart_y)
-    ha, hb = t.heart_a * heart_scale / sp, t.heart_b * heart_scale / sp
+
+def _spine(img: np.ndarray, f: _Frame, t: Thorax, vy: float) -> None:
+    """Vertebral body bulging into the back of the cavity, canal, laminae and processes."""
+    sp = f.sp
+    cvx, cvy = f.px(0.0, vy)
+    vr = t.vertebra_r / sp
+    w = _window_for(img.shape, cvx, cvy + vr, vr + 45.0 / sp)
+    _bone(img, w, cvx, cvy, vr, vr * 0.9, 0.0, t, 2.0 / sp)
+    cy = cvy + vr + 8.0 / sp  # canal centre
+    arch = t.bone_cortex * 0.8
+    laminae = capsule(w, (cvx - 9 / sp, cy - 3 / sp), (cvx + 9 / sp, cy - 3 / sp), 3 / sp, 3 / sp)
+    paint(img, w, laminae, arch)
+    paint(img, w, disk(w, cvx, cy, 7.0 / sp), CSF)
+    spinous = capsule(w, (cvx, cy + 7 / sp), (cvx, cy + 28 / sp), 3.5 / sp, 2.5 / sp)
+    paint(img, w, spinous, arch)
+    for side in (-1, 1):
+        start, end = (cvx + side * 8 / sp, cy - 2 / sp), (cvx + side * 30 / sp, cy - 6 / sp)
+        paint(img, w, capsule(w, start, end, 3.5 / sp, 3.0 / sp), t.bone_cortex * 0.7)
+
+
+def _mediastinum_and_lungs(
+    img: np.ndarray, f: _Frame, t: Thorax, cavity: np.ndarray, vy: float, level: float
+) -> np.ndarray:
+    """Fat band, heart in pericardial fat, descending aorta, oesophagus; returns the lungs
+    (the rest of the cavity, rounded)."""
+    sp, full = f.sp, _full(f.size)
+    scale = 0.7 + 0.3 * level  # the heart grows towards the lower slices
+    hx, hy = f.px(t.heart_x, t.body_y + t.heart_y)
+    ha, hb = t.heart_a * scale / sp, t.heart_b * scale / sp
     heart = ellipse(full, hx, hy, ha + 3 / sp, hb + 3 / sp, t.heart_angle) > 0.5
-    ax, ay = px(20.0, vy - 4.0)
-    aorta = disk(full, ax, ay, t.aorta_r / sp)
-    band = (np.abs(x) < t.mediastinum_half) & (y < vy)
+    aorta = disk(full, *f.px(20.0, vy - 4.0), t.aorta_r / sp)
+    band = (np.abs(f.x) < t.mediastinum_half) & (f.y < vy)
     media = cavity & (band | heart | (aorta > 0.2))
-    media |= (np.hypot(x, y - vy) < t.vertebra_r + 4.0) & cavity
-
-    lung = cavity & ~media
-    lung = ndimage.gaussian_filter(lung.astype(np.float32), 2.5 / sp) > 0.55
-    lung &= cavity
-    lung = _two_largest(lung)
+    media |= (np.hypot(f.x, f.y - vy) < t.vertebra_r + 4.0) & cavity
+    lung = ndimage.gaussian_filter((cavity & ~media).astype(np.float32), 2.5 / sp) > 0.55
+    lung = _two_largest(lung & cavity)
     paint(img, full, ellipse(full, hx, hy, ha, hb, t.heart_angle), BLOOD)
     paint(img, full, aorta, BLOOD + 5.0)
-    paint(img, full, disk(full, *px(-4.0, vy - t.vertebra_r - 6.0), 6.0 / sp), MUSCLE - 10)
-
-    _ribs(img, rng, t, sp, size, ca, cb_ant, cb_post, lung)
-    _parenchyma(img, rng, lung, y, t, sp)
-    hila = _vessels(img, rng, lung, sp, x)
-    return Slice(hu=img, lung=lung, cavity=cavity, spacing=sp, hila=hila)
+    paint(img, full, disk(full, *f.px(-4.0, vy - t.vertebra_r - 6.0), 6.0 / sp), MUSCLE - 10)
+    return lung
 
 
 def _two_largest(mask: np.ndarray) -> np.ndarray:

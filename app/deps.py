@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -36,18 +37,31 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 async def current_user(request: Request, session: SessionDep) -> User:
     """The caller, from a bearer token or the session cookie (whose unsafe requests need CSRF)."""
     auth = request.headers.get("Authorization", "")
-    if auth.lower().startswith("bearer "):
-        user = users.user_for_token(session, auth[7:].strip())
-        if user is None:
-            raise HTTPException(401, "invalid or revoked API token")
-    else:
-        user_id = request.session.get("user_id")
-        user = session.get(User, user_id) if user_id else None
-        if user is None or not user.active:
-            raise HTTPException(401, "not logged in")
-        if request.method in UNSAFE_METHODS:
-            await check_csrf(request)
+    token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+    user_id = request.session.get("user_id")
+    user = await run_in_threadpool(_lookup_user, session, token, user_id)
+    if user is None or not user.active:
+        raise HTTPException(
+            401, "not logged in" if token is None else "invalid or revoked API token"
+        )
+    if token is None and request.method in UNSAFE_METHODS:
+        await check_csrf(request)
     request.state.user = user
+    return user
+
+
+def _lookup_user(session: Session, token: str | None, user_id: int | None) -> User | None:
+    """Find the caller, then end the transaction (releasing its pooled connection).
+
+    Runs in the threadpool, and holds no connection across the hops between dependencies:
+    a request waiting for a thread while holding a connection, with every thread waiting
+    for a connection, would deadlock under load (found by bench/bench_reading.py).
+    """
+    if token is not None:
+        user = users.user_for_token(session, token)
+    else:
+        user = session.get(User, user_id) if user_id else None
+    session.commit()
     return user
 
 

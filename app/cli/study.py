@@ -1,7 +1,7 @@
 """Reader-study commands: ``study create|open|close`` and ``export STUDY --out DIR``.
 
-``study create`` reads a design from ``--file`` (JSON or TOML, the API's body) and/or flags;
-flags override the file's values.
+``study create [FILE]`` reads a design from FILE (JSON or TOML, the API's body) and/or
+flags; flags override the file's values.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def flag_design(**flags: Any) -> dict[str, Any]:
 
 @study_cli.command("create")
 def create(
-    file: Path | None = typer.Option(None, "--file", help="design as JSON or TOML"),
+    file: Path | None = typer.Argument(None, help="design as JSON or TOML (the API's body)"),
     name: str | None = typer.Option(None, "--name"),
     real: str | None = typer.Option(None, "--real", help="real dataset"),
     split: str | None = typer.Option(None, "--split", help="train, val or test (default: all)"),

@@ -33,7 +33,7 @@ def test_create_from_a_toml_file_with_flag_overrides(
         'name = "from-file"\nitems_per_reader = 6\nreal_fraction = 0.5\n'
         '[real]\ndataset = "real1"\n[generated]\ndatasets = ["gen1"]\n'
     )
-    args = ["study", "create", "--file", str(design), "--reader", "ann", "--name", "renamed"]
+    args = ["study", "create", str(design), "--reader", "ann", "--name", "renamed"]
     result = runner.invoke(cli, [*args, "--open", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["status"] == "open"
@@ -61,7 +61,7 @@ def test_export_writes_csv_json_and_figures(
     make_user(db, "reader", "ann")
     design = tmp_path / "study.json"
     design.write_text(json.dumps(study_body(readers=["ann"])))
-    assert runner.invoke(cli, ["study", "create", "--file", str(design), "--open"]).exit_code == 0
+    assert runner.invoke(cli, ["study", "create", str(design), "--open"]).exit_code == 0
     out = tmp_path / "export"
     result = runner.invoke(cli, ["export", "vtt1", "--out", str(out), "--json"])
     assert result.exit_code == 0, result.output

@@ -24,7 +24,7 @@ def demo(
     settings = get_settings()
     db = open_db()
     typer.echo(f"demo data under {settings.data_dir.resolve()}")
-    typer.echo("writing and importing the demo cohort (the first run takes a minute)…")
+    typer.echo("importing the demo cohort (written on the first run: about a minute)…")
     try:
         setup = setup_demo(settings, db, patients=patients, reset_passwords=reset_passwords)
     finally:

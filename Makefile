@@ -35,8 +35,10 @@ $(NPM_STAMP): package.json package-lock.json
 
 install: $(PY_STAMP) $(NPM_STAMP)
 
+# options for `lungsign demo`, e.g. make demo DEMO_ARGS="--port 8080 --reset-passwords"
+DEMO_ARGS ?=
 demo: install
-	$(BIN)/lungsign demo
+	$(BIN)/lungsign demo $(DEMO_ARGS)
 
 # Debian's Chromium for the browser tests (never Playwright's own download). Without root a
 # local run goes on and the browser tests skip with a reason; in CI (CI=true) they would fail.

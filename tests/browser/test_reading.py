@@ -1,0 +1,90 @@
+"""A reader answers a study with the keyboard only, reloads half-way and resumes; the
+coordinator watches progress change and downloads a CSV whose rows are those answers."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from app.db import Database
+from app.services import studies
+from app.services.study_spec import StudySpec
+from app.services.users import get_user
+from tests.factories import Account, make_user
+from tests.study_factories import with_data
+
+pytestmark = pytest.mark.browser
+N_ITEMS = 10
+
+
+def open_study(db: Database, reader: Account) -> int:
+    with_data(db)
+    spec = StudySpec.model_validate(
+        {
+            "name": "browser-vtt",
+            "real": {"dataset": "real1"},
+            "generated": {"datasets": ["gen1"]},
+            "items_per_reader": N_ITEMS,
+            "readers": [reader.username],
+        }
+    )
+    with db.session() as session:
+        get_user(session, reader.username).experience_years = 8  # intake answered before
+        study = studies.create_study(session, spec, None)
+        studies.open_study(session, study.id, None)
+        return study.id
+
+
+def log_in(page, base: str, account: Account, target: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/login?next={target}")
+    page.fill("input[name=username]", account.username)
+    page.fill("input[name=password]", account.password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}{target}")
+
+
+def wait_for_position(page, position: int) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_function(
+        f"document.getElementById('counter').textContent === '{position} / {N_ITEMS}'"
+        " && document.getElementById('patch').complete"
+    )
+
+
+def test_keyboard_reading_resume_progress_and_csv(live_server: str, browser, db: Database) -> None:  # type: ignore[no-untyped-def]
+    reader, coordinator = make_user(db, "reader", "ann"), make_user(db, "coordinator")
+    study_id = open_study(db, reader)
+    watcher = browser.new_context().new_page()
+    log_in(watcher, live_server, coordinator, f"/studies/{study_id}")
+    assert watcher.locator('tr[data-reader="ann"] .answered').inner_text() == "0"
+
+    page = browser.new_context().new_page()
+    page.set_default_timeout(15_000)
+    log_in(page, live_server, reader, f"/reading/{study_id}")
+    label_keys = {
+        code: page.locator(f'button[data-label="{code}"] kbd').inner_text()
+        for code in ("GGO", "CAL", "NOR")
+    }
+    given = []
+    for position in range(1, N_ITEMS + 1):
+        if position == 6:
+            page.reload()
+        wait_for_position(page, position)
+        verdict = "real" if position % 2 else "generated"
+        confidence = 1 + position % 5
+        label = ("GGO", "CAL", "NOR")[position % 3]
+        page.keyboard.press("r" if verdict == "real" else "g")
+        page.keyboard.press(str(confidence))
+        page.keyboard.press(label_keys[label].lower())
+        page.keyboard.press("Enter")
+        given.append([verdict, str(confidence), label])
+    page.wait_for_selector("#done", state="visible")
+
+    watcher.wait_for_selector(f'tr[data-reader="ann"] .answered:text-is("{N_ITEMS}")')
+    watcher.goto(f"{live_server}/studies/{study_id}/results")
+    with watcher.expect_download() as download:
+        watcher.click("text=Judgments (CSV)")
+    with open(download.value.path(), newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [[r["verdict"], r["confidence"], r["label"]] for r in rows] == given
+    assert all(int(r["duration_ms"]) >= 0 for r in rows)

@@ -103,16 +103,15 @@ def diversity(
 ) -> dict[str, Any]:
     """Per class: mean pairwise feature distance of generated, of real, and their ratio."""
 
-    def spread(f: np.ndarray) -> float:
-        return (
-            float(torch.pdist(torch.from_numpy(f).double()).mean()) if len(f) > 1 else float("nan")
-        )
+    def spread(f: np.ndarray) -> float | None:
+        return float(torch.pdist(torch.from_numpy(f).double()).mean()) if len(f) > 1 else None
 
     out: dict[str, Any] = {}
     for code in sorted(set(labels)):
         g = spread(features[np.array(labels) == code])
         r = spread(real[np.array(real_labels) == code])
-        out[code] = {"generated": g, "real": r, "ratio": g / r if r and r == r else None}
+        ratio = g / r if g is not None and r else None  # None: too few patches to tell
+        out[code] = {"generated": g, "real": r, "ratio": ratio}
     return out
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from app.deps import ReaderUser, SessionDep
-from app.services import reading
+from app.services import reading, reading_access
 from app.services.labels import list_labels
 from app.services.reading_keys import CONFIDENCE_KEYS, VERDICT_KEYS, WINDOW_KEY, label_keys
 from app.services.study_progress import reader_studies
@@ -83,7 +83,7 @@ def intake_form(
     next: Annotated[str, Form()] = "/reading",
 ) -> Response:
     """Store the intake and go on to the reading page."""
-    reading.save_intake(session, user, experience_years, subspecialty)
+    reading_access.save_intake(session, user, experience_years, subspecialty)
     return RedirectResponse(next if next.startswith("/reading") else "/reading", status_code=303)
 
 
@@ -94,7 +94,7 @@ def reading_page(
     """The reading page; the item loop runs in ``static/js/reading.js``."""
     if user.experience_years is None:
         return RedirectResponse(f"/reading/intake?next=/reading/{study_id}", status_code=303)
-    study = reading.reader_study(session, user, study_id)
+    study = reading_access.reader_study(session, user, study_id)
     labels = list_labels(session)
     ctx = {
         "study": study,
@@ -125,7 +125,7 @@ def my_studies(session: SessionDep, user: ReaderUser) -> list[dict[str, Any]]:
 @api.post("/intake", status_code=204)
 def intake(session: SessionDep, user: ReaderUser, body: IntakeBody) -> Response:
     """Record the caller's years of experience and subspecialty (once)."""
-    reading.save_intake(session, user, body.experience_years, body.subspecialty)
+    reading_access.save_intake(session, user, body.experience_years, body.subspecialty)
     return Response(status_code=204)
 
 
@@ -140,7 +140,7 @@ def next_item(session: SessionDep, user: ReaderUser, study: int) -> dict[str, An
 @api.get("/{token}/{window}.png")
 def item_image(session: SessionDep, user: ReaderUser, token: str, window: str) -> Response:
     """An item's pre-rendered PNG in a window preset."""
-    png = reading.item_image(session, user, token, window)
+    png = reading_access.item_image(session, user, token, window)
     return Response(png, media_type="image/png", headers=IMAGE_HEADERS)
 
 

@@ -1,4 +1,4 @@
-"""The reading loop: the reader's next item, answers, images, and the intake.
+"""The reading loop: the reader's next item and answers.
 
 Readers only ever see an item's random token. ``next_item`` returns the first unanswered
 item in the reader's order, so any device resumes at the right place. ``submit`` stores
@@ -21,7 +21,6 @@ from app.errors import Conflict, Invalid, NotFound
 from app.tables import (
     Assignment,
     AssignmentItem,
-    ItemImage,
     Judgment,
     Label,
     Patch,
@@ -124,45 +123,6 @@ def submit(session: Session, reader: User, token: str, answer: Answer) -> Submit
     _apply(judgment, answer)
     judgment.revisions += 1
     return Submitted(judgment, False, feedback)
-
-
-def item_image(session: Session, reader: User, token: str, window: str) -> bytes:
-    """The pre-rendered PNG of one of READER's items."""
-    png = session.scalar(
-        select(ItemImage.png)
-        .join(AssignmentItem, AssignmentItem.study_item_id == ItemImage.study_item_id)
-        .join(Assignment, Assignment.id == AssignmentItem.assignment_id)
-        .where(
-            AssignmentItem.token == token,
-            Assignment.reader_id == reader.id,
-            ItemImage.window == window,
-        )
-    )
-    if png is None:
-        raise NotFound("no such item")
-    return png
-
-
-def reader_study(session: Session, reader: User, study_id: int) -> Study:
-    """A study READER is assigned to and that has been opened."""
-    study = session.scalar(
-        select(Study)
-        .join(Assignment, Assignment.study_id == Study.id)
-        .where(Study.id == study_id, Assignment.reader_id == reader.id, Study.status != "draft")
-    )
-    if study is None:
-        raise NotFound("no such study among your assignments")
-    return study
-
-
-def save_intake(session: Session, reader: User, years: int, subspecialty: str) -> None:
-    """Record the reader's experience, once."""
-    if reader.experience_years is not None:
-        raise Conflict("the reader intake has already been answered")
-    if not 0 <= years <= 70:
-        raise Invalid("years of experience must be between 0 and 70")
-    reader.experience_years = years
-    reader.subspecialty = subspecialty.strip()[:120]
 
 
 def _assignment(session: Session, reader: User, study_id: int) -> Any:

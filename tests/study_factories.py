@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import zlib
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ def make_dataset(
     gan_version: int = 1,
 ) -> int:
     """A dataset of random HU patches, PER_LABEL for each label (generated ones carry a GAN)."""
-    rng = np.random.default_rng(abs(hash(name)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
     with db.session() as session:
         version_id = None
         if kind == "generated":

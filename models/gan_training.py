@@ -179,7 +179,8 @@ def train_step(
     s.opt_g.zero_grad(set_to_none=True)
     loss_g.backward()
     s.opt_g.step()
-    _update_ema(s.ema, s.generator, cfg.ema_decay)
+    # Warm-up: early on the EMA follows G closely instead of averaging in the random init.
+    _update_ema(s.ema, s.generator, min(cfg.ema_decay, (1 + s.step) / (10 + s.step)))
     return {
         "d": loss_d.item(),
         "g": loss_g.item(),

@@ -76,7 +76,7 @@ def train_classifier_version(
     }
     summary = {"mode": mode, "folds": folds, "train_fraction": train_fraction, **report}
     row = store.record_version(
-        session, "classifier", _save(settings, final), cfg.to_dict(), summary, lineage
+        session, settings, "classifier", _save(settings, final), cfg.to_dict(), summary, lineage
     )
     on_progress(1.0, "done")
     return {"model_version": row.version, **summary, **_headline(report)}

@@ -86,6 +86,7 @@ def load_checkpoint(model: ModelVersion) -> dict[str, Any]:
 
 def record_version(
     session: Session,
+    settings: Settings,
     kind: str,
     checkpoint: Path,
     config: dict[str, Any],
@@ -94,7 +95,7 @@ def record_version(
 ) -> ModelVersion:
     """A new ModelVersion row; its checkpoint is moved to ``models/<kind>-v<N>.pt``."""
     version = next_version(session, kind)
-    final = checkpoint.parent / f"{kind}-v{version}.pt"
+    final = models_dir(settings) / f"{kind}-v{version}.pt"
     checkpoint.replace(final)
     row = ModelVersion(
         kind=kind,

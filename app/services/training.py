@@ -69,7 +69,7 @@ def train_gan(
     on_progress(0.9, "measuring")
     metrics = {"train_seconds": round(result.seconds, 1), **_gan_metrics(result.checkpoint, data)}
     lineage = {"dataset": dataset.name, "dataset_id": dataset.id, "snapshot": snap, "n": len(data)}
-    row = store.record_version(session, "gan", partial, cfg.to_dict(), metrics, lineage)
+    row = store.record_version(session, settings, "gan", partial, cfg.to_dict(), metrics, lineage)
     on_progress(1.0, "done")
     return {"model_version": row.version, **metrics}
 

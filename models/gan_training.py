@@ -48,6 +48,7 @@ class GANConfig:
     lr_d: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)
     ema_decay: float = 0.999
+    mode_seeking: float = 1.0  # weight of the MSGAN diversity term in the G loss; 0 = off
     window_low: float = -1024.0
     window_high: float = 1024.0
     augment: DiffAugmentPolicy = field(default_factory=DiffAugmentPolicy)
@@ -173,9 +174,14 @@ def train_step(
     s.opt_d.zero_grad(set_to_none=True)
     loss_d.backward()
     s.opt_d.step()
+    half = len(real) // 2
+    y_g = torch.cat([y[:half], y[:half], y[2 * half :]])  # pairs (i, i + half) share a label
     z = torch.randn(len(real), cfg.z_dim, device=device)
     with amp:
-        loss_g = -s.discriminator(diff_augment(s.generator(z, y), policy), y).mean()
+        fake = s.generator(z, y_g)  # (B, 1, S, S)
+        loss_g = -s.discriminator(diff_augment(fake, policy), y_g).mean()
+        if cfg.mode_seeking and half:
+            loss_g = loss_g + cfg.mode_seeking * _mode_seeking(fake, z, half)
     s.opt_g.zero_grad(set_to_none=True)
     loss_g.backward()
     s.opt_g.step()
@@ -187,6 +193,14 @@ def train_step(
         "d_real": d_real.mean().item(),
         "d_fake": d_fake.mean().item(),
     }
+
+
+def _mode_seeking(fake: torch.Tensor, z: torch.Tensor, half: int) -> torch.Tensor:
+    """MSGAN (Mao et al. 2019): penalise same-label pairs whose images differ less than their
+    latent codes do, so the generator cannot ignore z (mode collapse within a class)."""
+    image_gap = (fake[:half] - fake[half : 2 * half]).abs().mean()
+    z_gap = (z[:half] - z[half : 2 * half]).abs().mean()
+    return 1 / (image_gap / z_gap + 1e-5)
 
 
 @torch.no_grad()

@@ -6,8 +6,7 @@ import sys
 
 import typer
 
-from app.cli.root import cli, emit_json, fail, open_db
-from app.errors import LungsignError
+from app.cli.root import cli, cli_session, emit_json, open_db
 from app.services import users
 
 user_cli = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
@@ -38,12 +37,8 @@ def user_add(
 ) -> None:
     """Add a user; the password comes from a prompt or one line of stdin."""
     password = _read_password()
-    db = open_db()
-    try:
-        with db.session() as session:
-            user = users.add_user(session, username, password, role)
-    except LungsignError as exc:
-        raise fail(exc) from exc
+    with cli_session() as session:
+        user = users.add_user(session, username, password, role)
     if json_out:
         emit_json({"username": user.username, "role": user.role})
     else:
@@ -53,10 +48,6 @@ def user_add(
 @token_cli.command("create")
 def token_create(username: str) -> None:
     """Print a new API token for USERNAME (shown once; only its hash is stored)."""
-    db = open_db()
-    try:
-        with db.session() as session:
-            token = users.create_token(session, username)
-    except LungsignError as exc:
-        raise fail(exc) from exc
+    with cli_session() as session:
+        token = users.create_token(session, username)
     typer.echo(token)

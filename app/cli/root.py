@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
+from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.db import Database
@@ -24,6 +27,19 @@ def open_db() -> Database:
     from app.services.setup import prepare_database
 
     return prepare_database(get_settings())
+
+
+@contextmanager
+def cli_session() -> Iterator[Session]:
+    """A session on the configured database; domain errors become a message and exit 1."""
+    db = open_db()
+    try:
+        with db.session() as session:
+            yield session
+    except LungsignError as exc:
+        raise fail(exc) from exc
+    finally:
+        db.dispose()
 
 
 def emit_json(obj: Any) -> None:

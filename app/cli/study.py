@@ -16,8 +16,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from app.cli.root import cli, emit_json, fail, open_db
-from app.errors import LungsignError
+from app.cli.root import cli, cli_session, emit_json, fail
 from app.services import studies, study_results
 from app.services.study_spec import StudySpec
 from app.tables import Study, User
@@ -79,17 +78,11 @@ def create(
         raise fail(
             "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         ) from exc
-    db = open_db()
-    try:
-        with db.session() as session:
-            study = studies.create_study(session, spec, None)
-            if open_now:
-                studies.open_study(session, study.id, None)
-            result = {"id": study.id, "name": study.name, "status": study.status}
-    except LungsignError as exc:
-        raise fail(exc) from exc
-    finally:
-        db.dispose()
+    with cli_session() as session:
+        study = studies.create_study(session, spec, None)
+        if open_now:
+            studies.open_study(session, study.id, None)
+        result = {"id": study.id, "name": study.name, "status": study.status}
     if json_out:
         emit_json(result)
     else:
@@ -109,15 +102,9 @@ def close_command(study: str = typer.Argument(..., help="study name or id")) -> 
 
 
 def _set_status(ref: str, change: Callable[[Session, int, User | None], Study]) -> None:
-    db = open_db()
-    try:
-        with db.session() as session:
-            study = change(session, studies.find_study(session, ref).id, None)
-            typer.echo(f"study {study.name}: {study.status}")
-    except LungsignError as exc:
-        raise fail(exc) from exc
-    finally:
-        db.dispose()
+    with cli_session() as session:
+        study = change(session, studies.find_study(session, ref).id, None)
+        typer.echo(f"study {study.name}: {study.status}")
 
 
 @cli.command("export")
@@ -127,15 +114,9 @@ def export(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Write judgments.csv, summary.json and figures (SVG + PNG) of a study."""
-    db = open_db()
-    try:
-        with db.session() as session:
-            found = studies.find_study(session, study)
-            files = study_results.export_directory(session, found.id, out, None)
-    except LungsignError as exc:
-        raise fail(exc) from exc
-    finally:
-        db.dispose()
+    with cli_session() as session:
+        found = studies.find_study(session, study)
+        files = study_results.export_directory(session, found.id, out, None)
     if json_out:
         emit_json({"study": found.name, "files": [str(f) for f in files]})
     else:

@@ -12,9 +12,8 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, Progress, TimeElapsedColumn
 
-from app.cli.root import cli, emit_json, fail, open_db
+from app.cli.root import cli, cli_session, emit_json, fail
 from app.config import get_settings
-from app.errors import LungsignError
 from app.services.classifier_training import evaluate_classifier, train_classifier_version
 from app.services.training import evaluate_gan_version, generate_dataset, train_gan
 
@@ -99,14 +98,8 @@ def evaluate_command(
 
 
 def _run(work: Callable[[Any, ProgressSink], dict[str, Any]], title: str, json_out: bool) -> None:
-    db = open_db()
-    try:
-        with _progress(title, json_out) as sink, db.session() as session:
-            result = work(session, sink)
-    except LungsignError as exc:
-        raise fail(exc) from exc
-    finally:
-        db.dispose()
+    with _progress(title, json_out) as sink, cli_session() as session:
+        result = work(session, sink)
     if json_out:
         emit_json(result)
     else:

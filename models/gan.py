@@ -17,10 +17,12 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+IMAGE_SIZES = (32, 64, 128)
+
 
 @dataclass(frozen=True)
 class NetworkShape:
-    image_size: int = 64  # 32, 64 or 128
+    image_size: int = 64  # one of IMAGE_SIZES
     z_dim: int = 128
     g_channels: int = 32  # width of the last generator block; doubles toward 4×4
     d_channels: int = 32  # width of the first discriminator block; doubles toward 4×4
@@ -29,8 +31,8 @@ class NetworkShape:
     @property
     def n_blocks(self) -> int:
         blocks = int(math.log2(self.image_size // 4))
-        if self.image_size not in (32, 64, 128):
-            raise ValueError(f"image_size must be 32, 64 or 128, got {self.image_size}")
+        if self.image_size not in IMAGE_SIZES:
+            raise ValueError(f"image_size must be one of {IMAGE_SIZES}, got {self.image_size}")
         return blocks
 
 

@@ -13,11 +13,12 @@
   closer than the 1st percentile of those real distances is flagged as a near-copy.
 - **Diversity** per class: mean pairwise feature distance, generated / real (≈1 good, ≪1 mode
   collapse).
+- **Label fidelity**: the share of generated patches that the real-trained classifier assigns
+  to the label they were generated for, overall and per label: does a "CAV" look like a CAV?
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -26,11 +27,9 @@ import torch
 from scipy import linalg
 from scipy.stats import binomtest
 
-from models.classifier import ClassifierConfig, train_classifier
+from models.classifier import ClassifierConfig, TrainedClassifier, train_classifier
 from models.hu import hu_to_network
 from models.patches import PatchSet
-
-Embed = Callable[[np.ndarray], np.ndarray]  # (N, S, S) int16 HU → (N, F)
 
 
 def frechet_distance(real: np.ndarray, fake: np.ndarray) -> float:
@@ -115,6 +114,15 @@ def diversity(
     return out
 
 
+def label_fidelity(proba: np.ndarray, fake: PatchSet) -> dict[str, Any]:
+    """Share of generated patches whose most probable class (``proba`` (N, K), columns in
+    ``fake.label_codes`` order) is the label they were generated for; overall and per label."""
+    hit = proba.argmax(1) == fake.targets()
+    labels = np.asarray(fake.labels)
+    per_label = {code: float(hit[labels == code].mean()) for code in sorted(set(fake.labels))}
+    return {"overall": float(hit.mean()), "per_label": per_label}
+
+
 def two_sample_test(
     real: PatchSet, fake: PatchSet, cfg: ClassifierConfig, seed: int = 0
 ) -> dict[str, Any]:
@@ -161,12 +169,13 @@ def _label_matched_pairs(
 def evaluate_gan(
     real: PatchSet,
     fake: PatchSet,
-    embed: Embed,
+    reader: TrainedClassifier,
     c2st_cfg: ClassifierConfig,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """All the measures above; ``embed`` is the feature extractor of a real-trained classifier."""
-    fr, ff = embed(real.patches), embed(fake.patches)
+    """All the measures above; ``reader`` is a classifier trained on the real patches (its
+    features are the FD/KID/precision/recall space, its predictions give label fidelity)."""
+    fr, ff = reader.embed(real.patches), reader.embed(fake.patches)
     c2st = two_sample_test(real, fake, c2st_cfg, seed)
     return {
         "fd_lungsign": frechet_distance(fr, ff),
@@ -176,4 +185,5 @@ def evaluate_gan(
         "c2st": c2st,
         "memorisation": memorisation(real, fake.patches),
         "diversity": diversity(ff, fake.labels, fr, real.labels),
+        "label_fidelity": label_fidelity(reader.predict_proba(fake.patches), fake),
     }

@@ -49,8 +49,13 @@ def train_classifier_version(
     cfg = replace(config or CLASSIFIER_DEFAULTS, seed=seed)
     dataset = store.get_dataset(session, dataset_name)
     real = store.load_patch_set(session, dataset)
+    if len(real.label_codes) < 2:
+        raise Invalid(f"dataset {dataset_name!r} has one label only; a classifier needs two")
     generated = _generated(session, generated_name, real) if generated_name else None
-    splits = patient_folds(real, folds, seed)
+    try:
+        splits = patient_folds(real, folds, seed)
+    except ValueError as exc:
+        raise Invalid(f"dataset {dataset_name!r}: {exc}") from exc
     runs = [mode] if mode == "real-only" else [mode, "real-only"]
     preds = {}
     for i, run in enumerate(runs):

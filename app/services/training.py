@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.errors import Conflict
+from app.errors import Conflict, Invalid
 from app.services import model_store as store
 from app.services.patching import content_hash, pixel_bytes
 from app.tables import Dataset, Patch
 from models.classifier import ClassifierConfig, train_classifier
+from models.gan import IMAGE_SIZES
 from models.gan_metrics import evaluate_gan
 from models.gan_training import GANConfig, GANProgress, train
 from models.generation import generate
@@ -54,6 +55,11 @@ def train_gan(
     """
     dataset = store.get_dataset(session, dataset_name)
     data = store.load_patch_set(session, dataset)
+    if data.image_size not in IMAGE_SIZES:
+        sizes = ", ".join(map(str, IMAGE_SIZES))
+        raise Invalid(
+            f"dataset {dataset_name!r} has {data.image_size} px patches; the GAN needs {sizes} px"
+        )
     cfg = replace(config or GAN_DEFAULTS, seed=seed, image_size=data.image_size)
     if epochs is not None:
         cfg.steps = max(1, math.ceil(epochs * len(data) / cfg.batch_size))
@@ -90,7 +96,7 @@ def _gan_metrics(checkpoint: dict[str, Any], real: PatchSet) -> dict[str, Any]:
     out = generate(checkpoint, METRIC_SAMPLES_PER_LABEL, seed=seed + 1)
     fake = PatchSet(out.patches, out.labels, ["generated"] * len(out.labels), real.label_codes)
     features = train_classifier(real, replace(FEATURE_CLASSIFIER, seed=seed))
-    m = evaluate_gan(real, fake, features.embed, C2ST_CLASSIFIER, seed=seed)
+    m = evaluate_gan(real, fake, features, C2ST_CLASSIFIER, seed=seed)
     m["memorisation"].pop("near_copy_indices")
     return {"fd": m.pop("fd_lungsign"), "kid": m.pop("kid_lungsign")["mean"], **m}
 

@@ -19,6 +19,7 @@ from app.services.patching import content_hash, pixel_bytes
 from app.tables import Dataset, ModelVersion, Patch
 from models.classifier import ClassifierConfig
 from models.gan_training import GANConfig
+from models.patches import PatchSet
 from tests.models.synthetic import blob_patches
 
 TINY_CLASSIFIER = ClassifierConfig(widths=(8, 16, 32), epochs=2, pretrain_epochs=1, batch_size=8)
@@ -41,9 +42,13 @@ def runner(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 
 @pytest.fixture
 def real_dataset(db: Database) -> str:
-    data = blob_patches(6, codes=("GGO", "CAL", "NOR"))
+    return _store(db, "real", blob_patches(6, codes=("GGO", "CAL", "NOR")))
+
+
+def _store(db: Database, name: str, data: PatchSet) -> str:
+    size = data.image_size
     with db.session() as session:
-        dataset = Dataset(name="real", kind="real", patch_size=32)
+        dataset = Dataset(name=name, kind="real", patch_size=size)
         session.add(dataset)
         session.flush()
         for patch, label, patient in zip(data.patches, data.labels, data.patients, strict=True):
@@ -54,13 +59,13 @@ def real_dataset(db: Database) -> str:
                     label_code=label,
                     patient_key=patient,
                     split="train",
-                    height=32,
-                    width=32,
+                    height=size,
+                    width=size,
                     pixels=pixel_bytes(patch),
                     content_hash=content_hash(label, patch),
                 )
             )
-    return "real"
+    return name
 
 
 def _json(runner: CliRunner, args: list[str]) -> dict:
@@ -75,6 +80,7 @@ def test_gan_generate_classifier_evaluate(
     gan = _json(runner, ["train-gan", "--dataset", real_dataset, "--epochs", "1"])
     assert gan["model_version"] == 1
     assert {"c2st_accuracy", "fd", "kid", "precision", "recall", "memorisation"} <= set(gan)
+    assert 0 <= gan["label_fidelity"]["overall"] <= 1
 
     made = _json(runner, ["generate", "--gan", "1", "--per-label", "3", "--dataset", "gen"])
     assert made["generated"] == 9
@@ -114,3 +120,22 @@ def test_errors_are_messages(runner: CliRunner, real_dataset: str) -> None:
     assert result.exit_code == 1 and "no dataset named 'nope'" in result.output
     result = runner.invoke(cli, ["train-classifier", "--dataset", real_dataset, "--mode", "mixed"])
     assert result.exit_code == 1 and "--generated" in result.output
+
+
+def test_datasets_the_models_cannot_use_are_refused_with_the_reason(
+    runner: CliRunner, db: Database, real_dataset: str
+) -> None:
+    odd = _store(db, "odd-size", blob_patches(2, size=40, codes=("GGO", "NOR")))
+    result = runner.invoke(cli, ["train-gan", "--dataset", odd])
+    assert result.exit_code == 1
+    assert "'odd-size' has 40 px patches; the GAN needs 32, 64, 128 px" in result.output
+
+    result = runner.invoke(cli, ["train-classifier", "--dataset", real_dataset, "--folds", "6"])
+    assert result.exit_code == 1
+    assert "6 patient-disjoint folds need ≥ 6 patients, have 5" in result.output
+
+    single = _store(db, "one-label", blob_patches(4, codes=("GGO",)))
+    result = runner.invoke(cli, ["train-classifier", "--dataset", single])
+    assert result.exit_code == 1 and "'one-label' has one label only" in result.output
+    with db.session() as session:
+        assert session.query(ModelVersion).count() == 0

@@ -5,6 +5,7 @@ from models.gan_metrics import (
     diversity,
     frechet_distance,
     kernel_distance,
+    label_fidelity,
     memorisation,
     precision_recall,
     two_sample_test,
@@ -44,3 +45,11 @@ def test_two_sample_test_spots_an_obvious_difference() -> None:
     fake = PatchSet(np.full_like(real.patches, 500), real.labels, real.patients, real.label_codes)
     out = two_sample_test(real, fake, TINY)
     assert out["accuracy"] >= 0.9 and out["p_value"] < 0.01 and out["n_test"] == 24
+
+
+def test_label_fidelity_counts_patches_read_as_their_own_label() -> None:
+    codes = ("A", "B")
+    fake = PatchSet(np.zeros((4, 8, 8), np.int16), ["A", "A", "B", "B"], ["g"] * 4, codes)
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.4, 0.6]])  # one "A" read as "B"
+    out = label_fidelity(proba, fake)
+    assert out == {"overall": 0.75, "per_label": {"A": 0.5, "B": 1.0}}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 WINDOWS: dict[str, tuple[float, float]] = {  # name → (width, level) in HU
     "lung": (1500.0, -600.0),
@@ -36,3 +36,32 @@ def patch_png(pixels: bytes, height: int, width: int, window: str) -> bytes:
     """A stored patch (little-endian int16 bytes) as a PNG in the named window."""
     hu = np.frombuffer(pixels, dtype="<i2").reshape(height, width)
     return png_bytes(window_to_uint8(hu, *WINDOWS[window]))
+
+
+def sample_sheet(
+    rows: list[tuple[str, np.ndarray, np.ndarray]], window: str = "lung", gap: int = 6
+) -> bytes:
+    """A PNG with one row per label: its name, real patches, a gap, generated patches.
+
+    ``rows`` holds (label, real (R, S, S), generated (G, S, S)) int16 HU; all in one window.
+    """
+    size = max(int(a.shape[-1]) for _, r, g in rows for a in (r, g) if len(a))
+    n_real = max(len(r) for _, r, _ in rows)
+    n_fake = max(len(g) for _, _, g in rows)
+    left = 40
+    sheet = np.full((len(rows) * size, left + (n_real + n_fake) * size + gap), 255, np.uint8)
+    for i, (_, real, generated) in enumerate(rows):
+        top = i * size
+        for j, patch in enumerate(real):
+            x = left + j * size
+            sheet[top : top + size, x : x + size] = window_to_uint8(patch, *WINDOWS[window])
+        for j, patch in enumerate(generated):
+            x = left + (n_real + j) * size + gap
+            sheet[top : top + size, x : x + size] = window_to_uint8(patch, *WINDOWS[window])
+    image = Image.fromarray(sheet, mode="L")
+    draw = ImageDraw.Draw(image)
+    for i, (label, _, _) in enumerate(rows):
+        draw.text((4, i * size + size // 2 - 5), label, fill=0)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()

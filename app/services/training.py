@@ -10,14 +10,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.errors import Conflict, Invalid
 from app.services import model_store as store
 from app.services.patching import content_hash, pixel_bytes
+from app.services.rendering import sample_sheet
 from app.tables import Dataset, Patch
 from models.classifier import ClassifierConfig, train_classifier
 from models.gan import IMAGE_SIZES
@@ -29,6 +32,7 @@ from models.patches import PatchSet
 Progress = Callable[[float, str], None]
 StopCheck = Callable[[], bool]
 METRIC_SAMPLES_PER_LABEL = 64  # generated patches per label for the GAN report
+SHEET_REAL, SHEET_GENERATED = 4, 8  # patches per label row of the sample sheet
 GAN_DEFAULTS = GANConfig()
 FEATURE_CLASSIFIER = ClassifierConfig()  # the FD/KID/precision/recall feature space
 C2ST_CLASSIFIER = ClassifierConfig(epochs=15)
@@ -73,11 +77,14 @@ def train_gan(
     if result.stopped:
         raise Conflict(f"GAN training stopped at step {result.step}; run again to resume")
     on_progress(0.9, "measuring")
-    metrics = {"train_seconds": round(result.seconds, 1), **_gan_metrics(result.checkpoint, data)}
+    measured, fake = _gan_metrics(result.checkpoint, data)
+    metrics = {"train_seconds": round(result.seconds, 1), **measured}
     lineage = {"dataset": dataset.name, "dataset_id": dataset.id, "snapshot": snap, "n": len(data)}
     row = store.record_version(session, settings, "gan", partial, cfg.to_dict(), metrics, lineage)
+    sheet = Path(row.checkpoint_path).with_suffix(".png")
+    sheet.write_bytes(_sheet(data, fake))
     on_progress(1.0, "done")
-    return {"model_version": row.version, **metrics}
+    return {"model_version": row.version, "samples_png": str(sheet), **metrics}
 
 
 def evaluate_gan_version(session: Session, version: int, dataset_name: str) -> dict[str, Any]:
@@ -87,18 +94,29 @@ def evaluate_gan_version(session: Session, version: int, dataset_name: str) -> d
     return {
         "model_version": version,
         "dataset": dataset_name,
-        **_gan_metrics(store.load_checkpoint(gan), data),
+        **_gan_metrics(store.load_checkpoint(gan), data)[0],
     }
 
 
-def _gan_metrics(checkpoint: dict[str, Any], real: PatchSet) -> dict[str, Any]:
+def _gan_metrics(checkpoint: dict[str, Any], real: PatchSet) -> tuple[dict[str, Any], PatchSet]:
+    """The quality report of a checkpoint against REAL, and the generated patches measured."""
     seed = int(checkpoint["config"]["seed"])
     out = generate(checkpoint, METRIC_SAMPLES_PER_LABEL, seed=seed + 1)
     fake = PatchSet(out.patches, out.labels, ["generated"] * len(out.labels), real.label_codes)
     features = train_classifier(real, replace(FEATURE_CLASSIFIER, seed=seed))
     m = evaluate_gan(real, fake, features, C2ST_CLASSIFIER, seed=seed)
     m["memorisation"].pop("near_copy_indices")
-    return {"fd": m.pop("fd_lungsign"), "kid": m.pop("kid_lungsign")["mean"], **m}
+    return {"fd": m.pop("fd_lungsign"), "kid": m.pop("kid_lungsign")["mean"], **m}, fake
+
+
+def _sheet(real: PatchSet, fake: PatchSet) -> bytes:
+    """Per label: the first real patches beside generated ones, for a look by eye."""
+    rows = []
+    for code in real.label_codes:
+        r = real.patches[np.asarray(real.labels) == code][:SHEET_REAL]
+        g = fake.patches[np.asarray(fake.labels) == code][:SHEET_GENERATED]
+        rows.append((code, r, g))
+    return sample_sheet(rows)
 
 
 def generate_dataset(

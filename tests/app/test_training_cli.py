@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from typer.testing import CliRunner
 
 from app.cli import root, train
@@ -81,6 +82,8 @@ def test_gan_generate_classifier_evaluate(
     assert gan["model_version"] == 1
     assert {"c2st_accuracy", "fd", "kid", "precision", "recall", "memorisation"} <= set(gan)
     assert 0 <= gan["label_fidelity"]["overall"] <= 1
+    with Image.open(gan["samples_png"]) as sheet:  # a row per label: real, then generated
+        assert sheet.size[1] == 3 * 32 and sheet.size[0] > 8 * 32
 
     made = _json(runner, ["generate", "--gan", "1", "--per-label", "3", "--dataset", "gen"])
     assert made["generated"] == 9

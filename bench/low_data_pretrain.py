@@ -2,7 +2,7 @@
 
 Usage:
     LUNGSIGN_DATA_DIR=var python bench/low_data_pretrain.py --dataset demo \
-        [--folds 5] [--train-fraction 0.25] [--gan-steps 600] [--per-label 100] [--threads 2]
+        [--folds 5] [--train-fraction 0.25] [--gan-steps N] [--per-label 100] [--threads 2]
 
 For each patient-disjoint fold, a GAN is trained on that fold's (reduced) training patients
 only, generates ``--per-label`` patches per label, and the classifier is pre-trained on them
@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--train-fraction", type=float, default=0.25)
-    parser.add_argument("--gan-steps", type=int, default=600)
+    parser.add_argument("--gan-steps", type=int, default=GANConfig().steps)
     parser.add_argument("--per-label", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)

@@ -62,9 +62,9 @@ def ct_augment(
 @dataclass(frozen=True)
 class DiffAugmentPolicy:
     translation: float = 0.125  # max shift, fraction of the side
-    cutout: float = 0.25  # side of the cut square, fraction of the side
+    cutout: float = 0.0  # side of the cut square, fraction of the side (0 = off)
     brightness_hu: float = 100.0  # ± HU shift
-    contrast: float = 0.2  # HU spread scaled by 1 ± contrast
+    contrast: float = 0.1  # HU spread scaled by 1 ± contrast
     half_width: float = GAN_WINDOW.half_width  # HU per network unit
 
 

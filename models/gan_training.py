@@ -3,7 +3,7 @@
 Usage::
 
     from models.gan_training import GANConfig, train
-    result = train(GANConfig(steps=2000), patch_set, checkpoint_path=Path("gan.pt"))
+    result = train(GANConfig(steps=4000), patch_set, checkpoint_path=Path("gan.pt"))
     result.checkpoint  # self-describing dict: config, label codes, weights, step
 
 ``on_progress(GANProgress)`` is called every ``log_every`` steps (with a sample grid every
@@ -42,13 +42,13 @@ class GANConfig:
     z_dim: int = 128
     g_channels: int = 16
     d_channels: int = 16
-    steps: int = 2000
-    batch_size: int = 32
+    steps: int = 4000
+    batch_size: int = 16
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)
     ema_decay: float = 0.999
-    mode_seeking: float = 1.0  # weight of the MSGAN diversity term in the G loss; 0 = off
+    mode_seeking: float = 0.25  # weight of the MSGAN diversity term in the G loss; 0 = off
     window_low: float = -1024.0
     window_high: float = 1024.0
     augment: DiffAugmentPolicy = field(default_factory=DiffAugmentPolicy)

@@ -1,6 +1,6 @@
 import torch
 
-from models.augment import DiffAugmentPolicy, ct_augment, diff_augment, translate
+from models.augment import DiffAugmentPolicy, air_value, ct_augment, diff_augment, translate
 
 
 def test_translate_shifts_whole_pixels_and_fills() -> None:
@@ -22,3 +22,14 @@ def test_diff_augment_is_differentiable() -> None:
     x = torch.randn(4, 1, 32, 32, requires_grad=True)
     diff_augment(x, DiffAugmentPolicy()).sum().backward()
     assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_cutout_fills_one_square_per_image_with_air_and_blocks_its_gradient() -> None:
+    x = torch.zeros(8, 1, 32, 32, requires_grad=True)
+    policy = DiffAugmentPolicy(translation=0, cutout=0.25, brightness_hu=0, contrast=0)
+    out = diff_augment(x, policy)
+    out.sum().backward()
+    cut = out == air_value()  # (8, 1, 32, 32)
+    counts = cut.sum(dim=(1, 2, 3))
+    assert (counts > 0).all() and (counts <= 9 * 9).all()  # a 9×9 square, clipped at borders
+    assert x.grad is not None and (x.grad[cut] == 0).all() and (x.grad[~cut] == 1).all()

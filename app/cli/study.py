@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.cli.root import cli, cli_session, emit_json, fail
-from app.services import studies, study_results
+from app.services import studies
 from app.services.study_spec import StudySpec
 from app.tables import Study, User
 
@@ -114,6 +114,8 @@ def export(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Write judgments.csv, summary.json and figures (SVG + PNG) of a study."""
+    from app.services import study_results  # matplotlib and sklearn: loaded only when needed
+
     with cli_session() as session:
         found = studies.find_study(session, study)
         files = study_results.export_directory(session, found.id, out, None)

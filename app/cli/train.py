@@ -1,6 +1,8 @@
 """Model commands: ``train-gan``, ``generate``, ``train-classifier`` and ``evaluate``.
 
 They run in the foreground with a progress bar; ``--json`` prints one JSON object instead.
+The training services (and torch) are imported inside the commands, so that the other
+commands of the CLI start without loading them.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ from rich.progress import BarColumn, Progress, TimeElapsedColumn
 
 from app.cli.root import cli, cli_session, emit_json, fail
 from app.config import get_settings
-from app.services.classifier_training import evaluate_classifier, train_classifier_version
-from app.services.training import evaluate_gan_version, generate_dataset, train_gan
 
 ProgressSink = Callable[[float, str], None]
 
@@ -28,6 +28,8 @@ def train_gan_command(
     json_out: bool = typer.Option(False, "--json", help="print the metrics as JSON"),
 ) -> None:
     """Train a GAN on a real dataset and report its quality (C2ST, FD, precision/recall…)."""
+    from app.services.training import train_gan
+
     _run(
         lambda session, sink: train_gan(
             session, get_settings(), dataset, epochs, seed, on_progress=sink
@@ -46,6 +48,8 @@ def generate_command(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Generate PER_LABEL patches per label into a new generated dataset."""
+    from app.services.training import generate_dataset
+
     _run(
         lambda session, sink: generate_dataset(
             session, get_settings(), gan, per_label, dataset, seed, on_progress=sink
@@ -66,6 +70,8 @@ def train_classifier_command(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Patient-disjoint k-fold evaluation of a mode, then a final model on all patches."""
+    from app.services.classifier_training import train_classifier_version
+
     _run(
         lambda session, sink: train_classifier_version(
             session,
@@ -93,6 +99,9 @@ def evaluate_command(
     """Metrics of a classifier (or, with --kind gan, a GAN) version on a dataset."""
     if kind not in ("classifier", "gan"):
         raise fail("--kind must be classifier or gan")
+    from app.services.classifier_training import evaluate_classifier
+    from app.services.training import evaluate_gan_version
+
     evaluate = evaluate_gan_version if kind == "gan" else evaluate_classifier
     _run(lambda session, _sink: evaluate(session, model, dataset), "evaluating", json_out)
 

@@ -93,7 +93,7 @@ def memorisation(train: PatchSet, fake: np.ndarray, quantile: float = 0.01) -> d
         "generated_to_train_median_rms": float(fake_nn.median()),
         "near_copies": len(flagged),
         "near_copy_fraction": len(flagged) / max(1, len(fake)),
-        "near_copy_indices": flagged[:100],
+        "near_copy_indices": flagged,
     }
 
 

@@ -45,6 +45,9 @@ def generate_command(
     per_label: int = typer.Option(..., "--per-label", min=1),
     dataset: str = typer.Option(..., "--dataset", help="name of the new generated dataset"),
     seed: int = typer.Option(0, "--seed"),
+    drop_near_copies: bool = typer.Option(
+        False, "--drop-near-copies", help="leave out near-copies of the GAN's training patches"
+    ),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Generate PER_LABEL patches per label into a new generated dataset."""
@@ -52,7 +55,7 @@ def generate_command(
 
     _run(
         lambda session, sink: generate_dataset(
-            session, get_settings(), gan, per_label, dataset, seed, on_progress=sink
+            session, get_settings(), gan, per_label, dataset, seed, drop_near_copies, sink
         ),
         "generating",
         json_out,

@@ -21,10 +21,10 @@ from app.errors import Conflict, Invalid
 from app.services import model_store as store
 from app.services.patching import content_hash, pixel_bytes
 from app.services.rendering import sample_sheet
-from app.tables import Dataset, Patch
+from app.tables import Dataset, ModelVersion, Patch
 from models.classifier import ClassifierConfig, train_classifier
 from models.gan import IMAGE_SIZES
-from models.gan_metrics import evaluate_gan
+from models.gan_metrics import evaluate_gan, memorisation
 from models.gan_training import GANConfig, GANProgress, train
 from models.generation import generate
 from models.patches import PatchSet
@@ -126,9 +126,14 @@ def generate_dataset(
     per_label: int,
     dataset_name: str,
     seed: int = 0,
+    drop_near_copies: bool = False,
     on_progress: Progress = no_progress,
 ) -> dict[str, Any]:
-    """A new ``generated`` dataset: PER_LABEL patches per label from GAN version GAN_VERSION."""
+    """A new ``generated`` dataset: PER_LABEL patches per label from GAN version GAN_VERSION.
+
+    With ``drop_near_copies``, patches that the memorisation check flags as near-copies of the
+    GAN's training patches are left out (a reader study should not show them as generated).
+    """
     if store.dataset_exists(session, dataset_name):
         raise Conflict(f"dataset {dataset_name!r} exists; choose a new name")
     gan = store.get_model_version(session, "gan", gan_version)
@@ -138,21 +143,42 @@ def generate_dataset(
         seed=seed,
         on_progress=lambda d, n: on_progress(d / n, ""),
     )
+    dropped = set(_near_copies(session, gan, out.patches)) if drop_near_copies else set()
     size = int(out.patches.shape[-1])
     dataset = Dataset(name=dataset_name, kind="generated", patch_size=size, model_version_id=gan.id)
     session.add(dataset)
     session.flush()
     seen: set[str] = set()
-    for patch, label, patch_seed in zip(out.patches, out.labels, out.seeds, strict=True):
+    for i, (patch, label, patch_seed) in enumerate(
+        zip(out.patches, out.labels, out.seeds, strict=True)
+    ):
         digest = content_hash(label, patch)
-        if digest in seen:
+        if digest in seen or i in dropped:
             continue
         seen.add(digest)
         session.add(
             _generated_patch(dataset, gan.id, gan.version, patch, label, patch_seed, digest)
         )
     session.flush()
-    return {"dataset": dataset_name, "model_version": gan.version, "generated": len(seen)}
+    return {
+        "dataset": dataset_name,
+        "model_version": gan.version,
+        "generated": len(seen),
+        "dropped_near_copies": len(dropped),
+    }
+
+
+def _near_copies(session: Session, gan: ModelVersion, patches: np.ndarray) -> list[int]:
+    """Indices of PATCHES the memorisation check flags against the GAN's training dataset."""
+    trained_on = session.get(Dataset, (gan.lineage or {}).get("dataset_id"))
+    if trained_on is None:
+        raise Invalid(
+            f"the dataset GAN version {gan.version} was trained on is gone: near-copies "
+            "cannot be checked"
+        )
+    return list(
+        memorisation(store.load_patch_set(session, trained_on), patches)["near_copy_indices"]
+    )
 
 
 def _generated_patch(

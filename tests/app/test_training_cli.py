@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from sqlalchemy import func
 from typer.testing import CliRunner
 
 from app.cli import root, train
@@ -142,3 +143,34 @@ def test_datasets_the_models_cannot_use_are_refused_with_the_reason(
     assert result.exit_code == 1 and "'one-label' has one label only" in result.output
     with db.session() as session:
         assert session.query(ModelVersion).count() == 0
+
+
+def test_generate_can_drop_near_copies_of_the_training_patches(
+    runner: CliRunner, db: Database
+) -> None:
+    # Two patients at opposite ends of the GAN window (air-black and bone-white): every real
+    # patch is 2 network units from the other patient's, so any generated patch in between
+    # is nearer to a training patch than real patches are to each other: a "near-copy".
+    patches, labels, patients = [], [], []
+    for patient, hu in (("P0", -1024), ("P1", 1024)):
+        for i, label in enumerate(["GGO", "GGO", "NOR", "NOR"]):
+            patches.append(np.full((32, 32), hu - np.sign(hu) * i, np.int16))
+            labels.append(label)
+            patients.append(patient)
+    name = _store(db, "poles", PatchSet(np.stack(patches), labels, patients, ("GGO", "NOR")))
+    _json(runner, ["train-gan", "--dataset", name, "--epochs", "1"])
+
+    kept = _json(runner, ["generate", "--gan", "1", "--per-label", "3", "--dataset", "all"])
+    assert (kept["generated"], kept["dropped_near_copies"]) == (6, 0)
+    args = ["generate", "--gan", "1", "--per-label", "3", "--dataset", "few", "--drop-near-copies"]
+    dropped = _json(runner, args)
+    assert (dropped["generated"], dropped["dropped_near_copies"]) == (0, 6)
+    with db.session() as session:
+        counts = dict(
+            session.query(Dataset.name, func.count(Patch.id))
+            .outerjoin(Patch)
+            .filter(Dataset.name.in_(["all", "few"]))
+            .group_by(Dataset.name)
+            .all()
+        )
+    assert counts == {"all": 6, "few": 0}

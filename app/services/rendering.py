@@ -50,18 +50,14 @@ def sample_sheet(
     n_fake = max(len(g) for _, _, g in rows)
     left = 40
     sheet = np.full((len(rows) * size, left + (n_real + n_fake) * size + gap), 255, np.uint8)
+    width, level = WINDOWS[window]
     for i, (_, real, generated) in enumerate(rows):
-        top = i * size
-        for j, patch in enumerate(real):
-            x = left + j * size
-            sheet[top : top + size, x : x + size] = window_to_uint8(patch, *WINDOWS[window])
-        for j, patch in enumerate(generated):
-            x = left + (n_real + j) * size + gap
-            sheet[top : top + size, x : x + size] = window_to_uint8(patch, *WINDOWS[window])
+        placed = [(left + j * size, patch) for j, patch in enumerate(real)]
+        placed += [(left + gap + (n_real + j) * size, patch) for j, patch in enumerate(generated)]
+        for x, patch in placed:
+            sheet[i * size : (i + 1) * size, x : x + size] = window_to_uint8(patch, width, level)
     image = Image.fromarray(sheet, mode="L")
     draw = ImageDraw.Draw(image)
     for i, (label, _, _) in enumerate(rows):
         draw.text((4, i * size + size // 2 - 5), label, fill=0)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+    return png_bytes(np.asarray(image))

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import random
 import re
 import struct
+from itertools import pairwise
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.db import Database
-from app.tables import AssignmentItem, Patch, StudyItem
+from app.tables import Assignment, AssignmentItem, Patch, StudyItem, User
 from tests.factories import api_token, login, make_user
 from tests.study_factories import answer, create_open_study, with_data
 
@@ -29,13 +31,12 @@ def png_chunks(data: bytes) -> list[tuple[bytes, int]]:
 
 
 def shape(value: Any, token: str) -> Any:
-    """VALUE with the item's token masked and scalars reduced to their types."""
+    """VALUE with the item's token and its position masked; every other value kept as is, so
+    an integer or flag that differs between sources (a total, a count) shows."""
     if isinstance(value, dict):
-        return {k: shape(v, token) for k, v in value.items()}
+        return {k: "<position>" if k == "position" else shape(v, token) for k, v in value.items()}
     if isinstance(value, str):
         return value.replace(token, "<token>")
-    if isinstance(value, bool | int):
-        return type(value).__name__
     return value
 
 
@@ -104,3 +105,45 @@ def test_pixels_do_differ_and_pages_hide_the_design(client: TestClient, db: Data
         )
     listed = client.get("/api/v1/reading/studies", headers=headers).json()
     assert set(listed[0]) == {"study", "name", "status", "answered", "total"}
+
+
+def seeded_permutation(items: list[int], seed: int) -> list[int]:
+    """The documented order, written out independently: sorted ids, shuffled by Random(seed)."""
+    order = sorted(items)
+    random.Random(seed).shuffle(order)
+    return order
+
+
+def runs(sources: list[str]) -> int:
+    return 1 + sum(a != b for a, b in pairwise(sources))
+
+
+def test_each_reader_reads_in_an_own_seeded_shuffle(client: TestClient, db: Database) -> None:
+    """Not real-first, not the same for everyone: a reader can't learn the design from order."""
+    with_data(db)
+    coord = api_token(db, make_user(db, "coordinator"))
+    readers = {name: api_token(db, make_user(db, "reader", name)) for name in ("ann", "bob")}
+    study_id = create_open_study(client, coord, readers=list(readers), items_per_reader=10)
+    orders: dict[str, list[int]] = {}
+    for name, headers in readers.items():
+        sources, tokens = [], []
+        for _ in range(10):
+            item = client.get(f"/api/v1/reading/next?study={study_id}", headers=headers).json()
+            tokens.append(item["item"])
+            sources.append(source_of(db, item["item"]))
+            client.post(f"/api/v1/reading/{item['item']}", json=answer(), headers=headers)
+        with db.session() as session:
+            seed = session.scalar(select(Assignment.seed).join(User).where(User.username == name))
+            by_token = dict(
+                session.execute(
+                    select(AssignmentItem.token, AssignmentItem.study_item_id).where(
+                        AssignmentItem.token.in_(tokens)
+                    )
+                ).all()
+            )
+        orders[name] = [by_token[t] for t in tokens]
+        assert seed is not None and orders[name] == seeded_permutation(orders[name], seed + 1)
+        assert sorted(sources) == ["generated"] * 5 + ["real"] * 5
+        assert runs(sources) > 2, f"{name} sees one source, then the other: {sources}"
+    assert sorted(orders["ann"]) == sorted(orders["bob"]), "a shared study: the same items"
+    assert orders["ann"] != orders["bob"], "both readers read in the same order"

@@ -38,10 +38,14 @@ def test_normal_code_is_a_parameter() -> None:
 
 
 def test_bootstrap_resamples_patients() -> None:
-    t = np.array([1, 1, 1, 1])
-    p = np.array([1, 1, 0, 0])
-    ci = bootstrap_ci(accuracy, t, p, np.array(["a", "a", "b", "b"]), n_boot=200)
-    assert set(np.round(ci["ci95"], 2)) <= {0.0, 0.5, 1.0}
+    """Two patients × ten patches, one patient all right, one all wrong: a patient resample
+    is 0, ½ or 1, so the interval is [0, 1]; resampling patches would give about [0.3, 0.7]."""
+    t = np.ones(20, dtype=int)
+    p = np.array([1] * 10 + [0] * 10)
+    patients = np.array(["a"] * 10 + ["b"] * 10)
+    ci = bootstrap_ci(accuracy, t, p, patients, n_boot=200)
+    assert ci["value"] == 0.5
+    assert ci["ci95"] == [0.0, 1.0]
 
 
 def test_paired_difference() -> None:

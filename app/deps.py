@@ -9,6 +9,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
+from app import transactions
 from app.config import Settings
 from app.security import same_token
 from app.services import users
@@ -25,9 +26,15 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One database session per request, committed when the route returns."""
-    with request.app.state.db.session() as session:
-        yield session
+    """One database session per request, committed before the response starts
+    (``app.transactions``); rolled back when the route or a dependency raises."""
+    with request.app.state.db.sessions() as session:
+        transactions.register(request.scope, session)
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -40,6 +47,8 @@ async def current_user(request: Request, session: SessionDep) -> User:
     token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
     user_id = request.session.get("user_id")
     user = await run_in_threadpool(_lookup_user, session, token, user_id)
+    if token is None and user is not None and user.session_version != request.session.get("sv"):
+        user = None  # a cookie from before a logout
     if user is None or not user.active:
         raise HTTPException(
             401, "not logged in" if token is None else "invalid or revoked API token"

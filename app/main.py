@@ -15,6 +15,7 @@ from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import LungsignError
 from app.routes import ROUTERS
+from app.transactions import CommitBeforeResponse
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = db or Database(settings.sqlalchemy_url)
     app.state.templates = Jinja2Templates(directory=str(settings.templates_dir))
+    app.add_middleware(CommitBeforeResponse)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret("secret_key"),

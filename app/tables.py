@@ -54,6 +54,8 @@ class User(Base):
     # Reader intake, asked once, for group analysis.
     experience_years: Mapped[int | None] = mapped_column(Integer)
     subspecialty: Mapped[str | None] = mapped_column(String(120))
+    # In every session cookie; bumped by logout, which so ends all of the user's sessions.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiToken(Base):

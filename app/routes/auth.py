@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from app.deps import SessionDep, check_csrf
 from app.services import audit, users
@@ -34,6 +35,7 @@ def _start_session(request: Request, user: User) -> None:
     csrf = request.session.get("csrf")
     request.session.clear()
     request.session["user_id"] = user.id
+    request.session["sv"] = user.session_version
     if csrf:
         request.session["csrf"] = csrf
     csrf_token(request)
@@ -76,10 +78,18 @@ def login_form(
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
-@router.post("/logout", dependencies=[Depends(check_csrf)])
-def logout_form(request: Request) -> Response:
-    """End the session."""
+def _end_session(request: Request, session: Session) -> None:
+    """Log out: this cookie and every other session of the same user stop working."""
+    user_id = request.session.get("user_id")
+    if user_id:
+        users.end_sessions(session, int(user_id))
     request.session.clear()
+
+
+@router.post("/logout", dependencies=[Depends(check_csrf)])
+def logout_form(request: Request, session: SessionDep) -> Response:
+    """End the session (and the user's other sessions)."""
+    _end_session(request, session)
     return RedirectResponse("/login", status_code=303)
 
 
@@ -94,7 +104,7 @@ def api_login(request: Request, session: SessionDep, body: LoginBody) -> Session
 
 
 @api.post("/logout")
-def api_logout(request: Request) -> dict[str, bool]:
-    """End the session."""
-    request.session.clear()
+def api_logout(request: Request, session: SessionDep) -> dict[str, bool]:
+    """End the session (and the user's other sessions)."""
+    _end_session(request, session)
     return {"ok": True}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
@@ -39,10 +39,14 @@ def reader_study(session: Session, reader: User, study_id: int) -> Study:
 
 
 def save_intake(session: Session, reader: User, years: int, subspecialty: str) -> None:
-    """Record the reader's experience, once."""
-    if reader.experience_years is not None:
-        raise Conflict("the reader intake has already been answered")
+    """Record the reader's experience, once: of two racing answers only the first is stored."""
     if not 0 <= years <= 70:
         raise Invalid("years of experience must be between 0 and 70")
-    reader.experience_years = years
-    reader.subspecialty = subspecialty.strip()[:120]
+    stored = session.execute(
+        update(User)
+        .where(User.id == reader.id, User.experience_years.is_(None))
+        .values(experience_years=years, subspecialty=subspecialty.strip()[:120])
+        .execution_options(synchronize_session="fetch")
+    )
+    if stored.rowcount == 0:  # type: ignore[attr-defined]
+        raise Conflict("the reader intake has already been answered")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import security
@@ -69,6 +69,16 @@ def user_for_token(session: Session, token: str) -> User | None:
         return None
     row.last_used_at = utcnow()
     return row.user
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """Invalidate every session cookie of the user (logout; later: password change)."""
+    session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(session_version=User.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def list_users(session: Session, role: str | None = None) -> list[User]:

@@ -9,16 +9,17 @@ from tests.models.test_classifier import TINY
 
 def test_compare_modes_on_the_same_folds_with_per_fold_generated() -> None:
     real = blob_patches(5)
-    calls: list[tuple[int, int]] = []
+    folds = patient_folds(real, 3)
+    calls: list[tuple[int, set[str]]] = []
 
     def generated(train: PatchSet, fold: int) -> PatchSet:
-        calls.append((fold, len(set(train.patients))))
+        calls.append((fold, set(train.patients)))
         return blob_patches(2, seed=fold + 10)
 
     report = compare_modes(
         real,
         TINY,
-        patient_folds(real, 3),
+        folds,
         ("real-only", "gan-pretrain", "mixed"),
         train_fraction=0.5,
         generated=generated,
@@ -26,7 +27,10 @@ def test_compare_modes_on_the_same_folds_with_per_fold_generated() -> None:
     assert sorted(report["modes"]) == ["gan-pretrain", "mixed", "real-only"]
     assert set(report["paired"]) == {"gan-pretrain - real-only", "mixed - real-only"}
     assert report["generated_source"].startswith("per fold")
-    assert len(calls) == 6 and all(n <= 2 for _, n in calls)
+    assert len(calls) == 6 and all(0 < len(patients) <= 2 for _, patients in calls)
+    for fold, patients in calls:
+        tested = {str(p) for p in np.asarray(real.patients)[folds[fold][1]]}
+        assert not patients & tested, f"fold {fold}: the GAN was given test patients {tested}"
     assert 0 <= report["modes"]["real-only"]["accuracy"]["value"] <= 1
     assert isinstance(report["paired"]["mixed - real-only"]["mcnemar_p"], float)
     assert np.isfinite(report["modes"]["mixed"]["macro_f1"]["value"])

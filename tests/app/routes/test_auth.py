@@ -5,6 +5,8 @@ from fastapi.testclient import TestClient
 from app.db import Database
 from tests.factories import api_token, csrf_from, login, make_user
 
+SESSION_COOKIE = "lungsign_session"
+
 
 def test_login_page_then_home(client: TestClient, db: Database) -> None:
     account = make_user(db, "coordinator")
@@ -51,13 +53,18 @@ def test_session_cookie_is_httponly_and_samesite(client: TestClient, db: Databas
 
 
 def test_logout_ends_session(client: TestClient, db: Database) -> None:
+    """A copy of the cookie taken before logout (another tab, a stolen cookie) stops working:
+    the test client alone would simply drop the cookie, so it is replayed explicitly."""
     account = make_user(db, "reader")
     token = login(client, account)
-    assert (
-        client.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code
-        == 303
-    )
-    assert client.get("/").status_code == 401
+    saved = client.cookies.get(SESSION_COOKIE)
+    assert saved and client.get("/api/v1/reading/studies").status_code == 200
+    logout = client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    assert logout.status_code == 303
+    client.cookies.set(SESSION_COOKIE, saved)
+    assert client.get("/api/v1/reading/studies").status_code == 401
+    page = client.get("/", headers={"accept": "text/html"}, follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"].startswith("/login")
 
 
 def test_open_redirect_is_not_followed(client: TestClient, db: Database) -> None:

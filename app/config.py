@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     patch_size: int = 64
     max_upload_mb: int = 512
     cookie_secure: bool = False  # set true behind HTTPS
+    job_stale_s: float = 60.0  # a running job without a heartbeat this long is resumed
     static_dir: Path = REPO_ROOT / "static"
     templates_dir: Path = REPO_ROOT / "templates"
     node_modules_dir: Path = REPO_ROOT / "node_modules"

@@ -167,6 +167,10 @@ class Job(Base):
     log_tail: Mapped[str] = mapped_column(Text, default="")
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Same kind, data snapshot, parameters and seed: the same key, and so the same job.
+    dedupe_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    worker_id: Mapped[str | None] = mapped_column(String(80))  # the claim of the running worker
+    heartbeat_at: Mapped[datetime | None]  # a running job whose heartbeat is stale is resumed
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]

@@ -24,7 +24,7 @@ import torch
 
 from app.config import get_settings
 from app.db import Database
-from app.services import model_store
+from app.jobs import store as model_store
 from models.augment import DiffAugmentPolicy
 from models.classifier import ClassifierConfig, train_classifier
 from models.gan_metrics import frechet_distance, label_fidelity, precision_recall

@@ -23,7 +23,7 @@ import torch
 
 from app.config import get_settings
 from app.db import Database
-from app.services import model_store
+from app.jobs import store as model_store
 from models.classifier import ClassifierConfig
 from models.cross_validation import compare_modes
 from models.folds import patient_folds

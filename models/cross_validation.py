@@ -17,6 +17,7 @@ Usage::
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,14 +40,25 @@ def cross_validate(
     train_fraction: float = 1.0,
     generated: GeneratedSource | None = None,
     on_fold: Callable[[int, int], None] | None = None,
+    resume_dir: Path | None = None,
 ) -> Predictions:
-    """Out-of-fold class probabilities for every patch of ``data`` (trained per fold)."""
+    """Out-of-fold class probabilities for every patch of ``data`` (trained per fold).
+
+    With ``resume_dir``, each finished fold's test probabilities are saved there, and a later
+    call with the same folds and folder loads them instead of training that fold again.
+    """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if mode != "real-only" and generated is None:
         raise ValueError(f"mode {mode!r} needs generated patches")
     proba = np.zeros((len(data), len(data.label_codes)), dtype=np.float32)
     for fold, (train_idx, test_idx) in enumerate(folds):
+        saved = resume_dir / f"{mode}-fold{fold}.npy" if resume_dir is not None else None
+        if saved is not None and saved.exists():
+            proba[test_idx] = np.load(saved)
+            if on_fold is not None:
+                on_fold(fold + 1, len(folds))
+            continue
         train = patient_fraction(data.subset(train_idx), train_fraction, seed=cfg.seed + fold)
         extra = None
         if generated is not None and mode != "real-only":
@@ -58,9 +70,19 @@ def cross_validate(
             mixed=extra if mode == "mixed" else None,
         )
         proba[test_idx] = trained.predict_proba(data.patches[test_idx])
+        if saved is not None:
+            _save_atomic(saved, proba[test_idx])
         if on_fold is not None:
             on_fold(fold + 1, len(folds))
     return Predictions(data.targets(), proba, np.asarray(data.patients), data.label_codes)
+
+
+def _save_atomic(path: Path, array: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as out:
+        np.save(out, array)
+    tmp.replace(path)
 
 
 def compare_modes(

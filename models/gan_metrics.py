@@ -28,6 +28,7 @@ from scipy import linalg
 from scipy.stats import binomtest
 
 from models.classifier import ClassifierConfig, TrainedClassifier, train_classifier
+from models.generation import generate
 from models.hu import hu_to_network
 from models.patches import PatchSet
 
@@ -187,3 +188,25 @@ def evaluate_gan(
         "diversity": diversity(ff, fake.labels, fr, real.labels),
         "label_fidelity": label_fidelity(reader.predict_proba(fake.patches), fake),
     }
+
+
+def evaluate_checkpoint(
+    checkpoint: dict[str, Any],
+    real: PatchSet,
+    feature_cfg: ClassifierConfig,
+    c2st_cfg: ClassifierConfig,
+    samples_per_label: int = 64,
+) -> tuple[dict[str, Any], PatchSet]:
+    """The quality report of a GAN checkpoint against REAL, and the generated patches measured.
+
+    Generates ``samples_per_label`` patches per label (seed: the GAN's seed + 1), trains the
+    feature/label classifier on REAL (seed: the GAN's), then ``evaluate_gan``. JSON-ready:
+    the near-copy indices are left out, FD and KID get short names.
+    """
+    seed = int(checkpoint["config"]["seed"])
+    out = generate(checkpoint, samples_per_label, seed=seed + 1)
+    fake = PatchSet(out.patches, out.labels, ["generated"] * len(out.labels), real.label_codes)
+    reader = train_classifier(real, replace(feature_cfg, seed=seed))
+    m = evaluate_gan(real, fake, reader, c2st_cfg, seed=seed)
+    m["memorisation"].pop("near_copy_indices")
+    return {"fd": m.pop("fd_lungsign"), "kid": m.pop("kid_lungsign")["mean"], **m}, fake

@@ -1,6 +1,11 @@
-"""Serving the web application."""
+"""Serving the web application, with one worker process beside it unless ``--no-worker``."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 import uvicorn
@@ -9,19 +14,40 @@ from app.cli.root import cli, open_db
 from app.config import get_settings
 
 
-def serve_app(host: str, port: int) -> None:
+def serve_app(host: str, port: int, worker: bool = True) -> None:
     """Run uvicorn on the app for the current settings (schema ready first)."""
     open_db().dispose()
     from app.main import create_app
 
     typer.echo(f"lungsign at http://{host}:{port}/  (Ctrl-C stops)")
-    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info")
+    with worker_process(worker):
+        uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info")
+
+
+@contextmanager
+def worker_process(start: bool) -> Iterator[None]:
+    """A ``lungsign worker`` child process for the duration, stopped with the server."""
+    if not start:
+        yield
+        return
+    child = subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", "worker"])
+    try:
+        yield
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 @cli.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="address to bind; 127.0.0.1 unless told"),
     port: int = typer.Option(8000),
+    no_worker: bool = typer.Option(
+        False, "--no-worker", help="run no worker here (workers run on other hosts)"
+    ),
 ) -> None:
-    """Run the web server."""
-    serve_app(host, port)
+    """Run the web server and, unless --no-worker, one worker process beside it."""
+    serve_app(host, port, worker=not no_worker)

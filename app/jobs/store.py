@@ -1,18 +1,20 @@
-"""What the training services share: patch sets from the database, model versions and
-checkpoint paths under ``data_dir/models``."""
+"""What the jobs share: patch sets from the database, model versions, checkpoint paths under
+``data_dir/models`` and what makes a run repeatable. Torch loads only where a checkpoint does
+(the web process checks job parameters through here without it)."""
 
 from __future__ import annotations
 
 import hashlib
+import platform
+import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.config import Settings
+from app.config import REPO_ROOT, Settings
 from app.errors import Invalid, NotFound
 from app.tables import Dataset, Label, ModelVersion, Patch
 from models.patches import PatchSet
@@ -81,6 +83,8 @@ def load_checkpoint(model: ModelVersion) -> dict[str, Any]:
     path = Path(model.checkpoint_path)
     if not path.exists():
         raise NotFound(f"checkpoint of {model.kind} version {model.version} is missing: {path}")
+    import torch
+
     return torch.load(path, map_location="cpu", weights_only=False)
 
 
@@ -92,11 +96,13 @@ def record_version(
     config: dict[str, Any],
     metrics: dict[str, Any],
     lineage: dict[str, Any],
+    job_id: int | None = None,
 ) -> ModelVersion:
-    """A new ModelVersion row; its checkpoint is moved to ``models/<kind>-v<N>.pt``."""
+    """A new ModelVersion row; its checkpoint is copied to ``models/<kind>-v<N>.pt`` (the
+    caller removes its own copy after commit, so a crash before then can still resume)."""
     version = next_version(session, kind)
     final = models_dir(settings) / f"{kind}-v{version}.pt"
-    checkpoint.replace(final)
+    shutil.copyfile(checkpoint, final)
     row = ModelVersion(
         kind=kind,
         version=version,
@@ -104,6 +110,7 @@ def record_version(
         metrics=metrics,
         lineage=lineage,
         checkpoint_path=str(final.resolve()),
+        job_id=job_id,
     )
     session.add(row)
     session.flush()
@@ -112,3 +119,35 @@ def record_version(
 
 def dataset_exists(session: Session, name: str) -> bool:
     return session.scalar(select(Dataset.id).where(Dataset.name == name)) is not None
+
+
+def run_info(seed: int, snapshot_hash: str, device: str) -> dict[str, Any]:
+    """What makes a run repeatable: seeds, data snapshot, code, torch, device."""
+    import torch
+
+    from models.devices import pick_device
+
+    return {
+        "seed": seed,
+        "snapshot": snapshot_hash,
+        "code_version": code_version(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "device": str(pick_device(device)),
+    }
+
+
+def code_version() -> str:
+    """The package version, with the git commit when running from a checkout."""
+    from importlib.metadata import version
+
+    head = REPO_ROOT / ".git" / "HEAD"
+    commit = ""
+    if head.exists():
+        ref = head.read_text().strip()
+        target = REPO_ROOT / ".git" / ref[5:] if ref.startswith("ref: ") else None
+        if target is None:
+            commit = ref[:12]  # a detached HEAD holds the commit itself
+        elif target.exists():
+            commit = target.read_text().strip()[:12]
+    return f"{version('lungsign')}+{commit}" if commit else version("lungsign")

@@ -1,8 +1,9 @@
-"""Classifier services: patient-disjoint cross-validation of a mode, a final model on all
-real patches recorded as a ``classifier`` version, and evaluation of a version on a dataset."""
+"""Classifier jobs: patient-disjoint cross-validation of a mode, a final model on all real
+patches recorded as a ``classifier`` version, and evaluation of a version on a dataset."""
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -15,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.errors import Invalid
-from app.services import model_store as store
-from app.services.training import Progress, StopCheck, no_progress
+from app.jobs import store
+from app.jobs.context import JobContext
 from app.tables import ModelVersion
 from models.classifier import ClassifierConfig, TrainedClassifier, train_classifier
-from models.cross_validation import MODES, cross_validate
+from models.cross_validation import Folds, cross_validate
 from models.folds import patient_folds
 from models.metrics import Predictions, classification_report, paired_difference
 from models.patches import PatchSet
@@ -27,64 +28,88 @@ from models.patches import PatchSet
 CLASSIFIER_DEFAULTS = ClassifierConfig()
 
 
-def train_classifier_version(
-    session: Session,
-    settings: Settings,
-    dataset_name: str,
-    mode: str = "real-only",
-    generated_name: str | None = None,
-    folds: int = 5,
-    train_fraction: float = 1.0,
-    seed: int = 0,
-    config: ClassifierConfig | None = None,
-    on_progress: Progress = no_progress,
-    should_stop: StopCheck | None = None,
-) -> dict[str, Any]:
-    """Cross-validate MODE (and real-only on the same folds when MODE uses generated patches),
-    then train on all real patches and record the model."""
-    if mode not in MODES:
-        raise Invalid(f"mode must be one of {', '.join(MODES)}")
-    if (mode == "real-only") != (generated_name is None):
-        raise Invalid("--generated is needed by gan-pretrain and mixed, and only by them")
-    cfg = replace(config or CLASSIFIER_DEFAULTS, seed=seed)
-    dataset = store.get_dataset(session, dataset_name)
-    real = store.load_patch_set(session, dataset)
+def check_classifier_data(real: PatchSet, dataset_name: str, folds: int, seed: int) -> Folds:
+    """The patient-disjoint folds, or the reason this dataset cannot train a classifier."""
     if len(real.label_codes) < 2:
         raise Invalid(f"dataset {dataset_name!r} has one label only; a classifier needs two")
-    generated = _generated(session, generated_name, real) if generated_name else None
     try:
-        splits = patient_folds(real, folds, seed)
+        return patient_folds(real, folds, seed)
     except ValueError as exc:
         raise Invalid(f"dataset {dataset_name!r}: {exc}") from exc
+
+
+def run_train_classifier(ctx: JobContext) -> None:
+    """Cross-validate MODE (and real-only on the same folds when MODE uses generated patches),
+    then train on all real patches and record the model. Finished folds are kept under
+    ``models/training/classifier-job<ID>/``, so a resumed job skips them."""
+    p = ctx.params
+    mode, generated_name = p["mode"], p.get("generated")
+    cfg = replace(CLASSIFIER_DEFAULTS, seed=p["seed"])
+    with ctx.db.session() as session:
+        dataset = store.get_dataset(session, p["dataset"])
+        snap = store.snapshot(session, dataset)
+        real = store.load_patch_set(session, dataset)
+        generated = _generated(session, generated_name, real) if generated_name else None
+        normal = store.normal_code(session)
+        lineage = {
+            "dataset": dataset.name,
+            "snapshot": snap,
+            "generated": generated_name,
+            "parent_gan_version": _parent_gan(session, generated_name),
+        }
+    splits = check_classifier_data(real, p["dataset"], p["folds"], p["seed"])
+    resume = store.models_dir(ctx.settings) / "training" / f"classifier-job{ctx.job_id}"
     runs = [mode] if mode == "real-only" else [mode, "real-only"]
     preds = {}
     for i, run in enumerate(runs):
-        step = _fold_progress(on_progress, i, len(runs) + 1, run)
-        preds[run] = cross_validate(real, cfg, run, splits, train_fraction, generated, step)
-    report = classification_report(preds[mode], store.normal_code(session))
+        step = _fold_progress(ctx.progress, i, len(runs) + 1, run)
+        preds[run] = cross_validate(
+            real, cfg, run, splits, p["train_fraction"], generated, step, resume_dir=resume
+        )
+        ctx.check_stop()
+    report = classification_report(preds[mode], normal)
     if mode != "real-only":
         report["paired_vs_real_only"] = paired_difference(preds[mode], preds["real-only"])
         report["generated_source"] = "fixed set: its GAN may have seen the test patients"
-    on_progress(len(runs) / (len(runs) + 1), "final model")
+    ctx.progress(len(runs) / (len(runs) + 1), "final model")
     final = train_classifier(
         real,
         cfg,
         pretrain=generated if mode == "gan-pretrain" else None,
         mixed=generated if mode == "mixed" else None,
-        should_stop=should_stop,
+        should_stop=ctx.should_stop,
     )
-    lineage = {
-        "dataset": dataset.name,
-        "snapshot": store.snapshot(session, dataset),
-        "generated": generated_name,
-        "parent_gan_version": _parent_gan(session, generated_name),
+    ctx.check_stop()
+    summary = {
+        "mode": mode,
+        "folds": p["folds"],
+        "train_fraction": p["train_fraction"],
+        **report,
     }
-    summary = {"mode": mode, "folds": folds, "train_fraction": train_fraction, **report}
-    row = store.record_version(
-        session, settings, "classifier", _save(settings, final), cfg.to_dict(), summary, lineage
-    )
-    on_progress(1.0, "done")
-    return {"model_version": row.version, **summary, **_headline(report)}
+    lineage["run"] = store.run_info(cfg.seed, snap, cfg.device)
+    checkpoint = _save(ctx.settings, final)
+    with ctx.db.session() as session:
+        row = store.record_version(
+            session,
+            ctx.settings,
+            "classifier",
+            checkpoint,
+            cfg.to_dict(),
+            summary,
+            lineage,
+            ctx.job_id,
+        )
+        ctx.complete(session, {"model_version": row.version, **summary, **_headline(report)})
+    checkpoint.unlink(missing_ok=True)
+    shutil.rmtree(resume, ignore_errors=True)
+
+
+def run_evaluate_classifier(ctx: JobContext) -> None:
+    """A classifier version's metrics on a dataset (the job's result)."""
+    version, name = int(ctx.params["model"]), ctx.params["dataset"]
+    with ctx.db.session() as session:
+        result = evaluate_classifier(session, version, name)
+        ctx.complete(session, result)
 
 
 def evaluate_classifier(session: Session, version: int, dataset_name: str) -> dict[str, Any]:
@@ -104,7 +129,7 @@ def evaluate_classifier(session: Session, version: int, dataset_name: str) -> di
 
 
 def _fold_progress(
-    on_progress: Progress, stage: int, stages: int, message: str
+    on_progress: Callable[[float, str], None], stage: int, stages: int, message: str
 ) -> Callable[[int, int], None]:
     def report(done: int, total: int) -> None:
         on_progress((stage + done / total) / stages, f"{message}: fold {done}/{total}")

@@ -1,0 +1,53 @@
+"""Job parameters, one model per kind, named as the CLI's options in snake case.
+
+Checked when a job is created (a 422 naming the parameter, nothing queued) and stored
+normalised in the job row, so the worker and the de-duplication key see the same values.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Seed = Field(default=0, ge=0, le=2**31 - 1)
+Name = Field(min_length=1, max_length=120)
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ImportParams(Params):
+    dataset: str = Name
+    upload: str = Field(pattern=r"^[0-9a-f]{32}\.zip$")  # a file under data_dir/uploads
+
+
+class TrainGanParams(Params):
+    dataset: str = Name
+    epochs: int | None = Field(default=None, ge=1, le=100_000)
+    steps: int | None = Field(default=None, ge=1, le=1_000_000)  # instead of epochs
+    seed: int = Seed
+
+
+class GenerateParams(Params):
+    gan: int = Field(ge=1, le=2**31 - 1)
+    per_label: int = Field(ge=1, le=10_000)
+    dataset: str = Name
+    seed: int = Seed
+    drop_near_copies: bool = False
+
+
+class TrainClassifierParams(Params):
+    dataset: str = Name
+    mode: Literal["real-only", "gan-pretrain", "mixed"] = "real-only"
+    generated: str | None = Field(default=None, min_length=1, max_length=120)
+    folds: int = Field(default=5, ge=2, le=20)
+    train_fraction: float = Field(default=1.0, ge=0.01, le=1.0)
+    seed: int = Seed
+
+
+class EvaluateParams(Params):
+    model: int = Field(ge=1, le=2**31 - 1)
+    dataset: str = Name
+    kind: Literal["classifier", "gan"] = "classifier"

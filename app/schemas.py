@@ -1,0 +1,65 @@
+"""Request and response models of the JSON API (and the CLI's ``--json``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from app.tables import Job, ModelVersion
+
+
+class JobCreate(BaseModel):
+    kind: str = Field(description="import | train_gan | generate | train_classifier | evaluate")
+    params: dict[str, Any] = Field(default_factory=dict, description="the CLI's option names")
+
+
+class JobPublic(BaseModel):
+    id: int
+    kind: str
+    status: str
+    progress: float
+    message: str
+    metrics: dict[str, Any]
+    result: dict[str, Any]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, job: Job) -> JobPublic:
+        return cls.model_validate(job, from_attributes=True)
+
+
+class JobDetail(JobPublic):
+    params: dict[str, Any]
+    log_tail: str
+    attempts: int
+    cancel_requested: bool
+
+
+class ModelVersionPublic(BaseModel):
+    id: int
+    kind: str
+    version: int
+    config: dict[str, Any]
+    metrics: dict[str, Any]
+    lineage: dict[str, Any]
+    current: bool
+    created_at: datetime
+    job_id: int | None
+
+    @classmethod
+    def of(cls, row: ModelVersion) -> ModelVersionPublic:
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            version=row.version,
+            config=row.config,
+            metrics=row.metrics,
+            lineage=row.lineage,
+            current=row.is_current,
+            created_at=row.created_at,
+            job_id=row.job_id,
+        )

@@ -203,7 +203,7 @@ def _insert_new(session: Session, item_id: int, answer: Answer) -> Judgment | No
     statement = (
         insert(Judgment)
         .values(values)
-        # mutant
+        .on_conflict_do_nothing(index_elements=[Judgment.assignment_item_id])
         .returning(Judgment.id)
     )
     new_id = session.scalar(statement)

@@ -127,14 +127,21 @@ def cancel_command(job_id: int) -> None:
 
 
 @cli.command()
-def worker() -> None:
+def worker(
+    until_idle: bool = typer.Option(
+        False, "--until-idle", help="run what is queued, then exit (instead of waiting for more)"
+    ),
+) -> None:
     """Run a queue consumer: it runs the jobs (on the GPU when there is one)."""
     import logging
 
     from app.cli.root import open_db
-    from app.jobs.worker import run_worker
+    from app.jobs.worker import run_until_idle, run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     open_db().dispose()  # schema ready first
     typer.echo(f"lungsign worker on {get_settings().redis_url or 'the SQLite queue'}", err=True)
-    run_worker(get_settings())
+    if until_idle:
+        typer.echo(f"{run_until_idle(get_settings())} queued messages handled", err=True)
+    else:
+        run_worker(get_settings())

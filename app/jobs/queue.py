@@ -56,3 +56,8 @@ def enqueue(settings: Settings, job_id: int) -> None:
     queue = queue_for(settings)
     queue.run_job(job_id)
     log.info("job %d queued on %s", job_id, queue.huey.name)
+
+
+def pending_job_ids(settings: Settings) -> set[int]:
+    """Job ids waiting in the queue (not those a worker has taken)."""
+    return {int(task.args[0]) for task in queue_for(settings).huey.pending()}

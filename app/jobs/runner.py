@@ -20,12 +20,13 @@ from app.db import Database
 from app.errors import LungsignError
 from app.jobs import kinds
 from app.jobs.context import Cancelled, JobContext, Lost
-from app.jobs.queue import enqueue
+from app.jobs.queue import enqueue, pending_job_ids
 from app.tables import Job, utcnow
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 TRACEBACK_LINES = 25
+ORPHAN_AFTER = timedelta(seconds=5)  # a queued job is sent right after its commit
 
 
 def run_job(db: Database, settings: Settings, job_id: int, worker_id: str) -> str | None:
@@ -94,19 +95,31 @@ def _claimable(stale: Any) -> Any:
     )
 
 
-def recover(db: Database, settings: Settings, include_queued: bool) -> list[int]:
-    """Re-send the jobs no worker is running: running ones whose heartbeat went stale and,
-    at a worker's start, queued ones (a message lost with a Redis restart, say). Duplicate
-    messages are harmless: only one claim succeeds."""
-    stale = utcnow() - timedelta(seconds=settings.job_stale_s)
-    wanted = _claimable(stale) if include_queued else _claimable(stale) & (Job.status != "queued")
+def recover(db: Database, settings: Settings, at_start: bool) -> list[int]:
+    """Re-send the jobs no worker is running: running ones whose heartbeat went stale, and
+    queued ones whose message is not in the queue (a crash between commit and enqueue, a
+    Redis restart) — at a worker's start all queued ones. Duplicate messages are harmless:
+    only one claim succeeds."""
+    now = utcnow()
+    stale = now - timedelta(seconds=settings.job_stale_s)
     with db.session() as session:
-        ids = list(session.scalars(select(Job.id).where(wanted).order_by(Job.id)))
-    for job_id in ids:
+        running = session.scalars(
+            select(Job.id).where(Job.status == "running", _claimable(stale)).order_by(Job.id)
+        )
+        queued = session.scalars(
+            select(Job.id)
+            .where(Job.status == "queued", Job.created_at < now - ORPHAN_AFTER)
+            .order_by(Job.id)
+        )
+        ids, waiting = list(running), list(queued)
+    if not at_start:
+        in_queue = pending_job_ids(settings)
+        waiting = [job_id for job_id in waiting if job_id not in in_queue]
+    for job_id in ids + waiting:
         enqueue(settings, job_id)
-    if ids:
-        log.info("re-sent jobs %s", ids)
-    return ids
+    if ids or waiting:
+        log.info("re-sent jobs %s", ids + waiting)
+    return ids + waiting
 
 
 def _end(ctx: JobContext, status: str, message: str) -> str:

@@ -1,7 +1,7 @@
 """The worker process: a Huey consumer whose task runs jobs, plus a recovery loop.
 
-At start it re-sends the queued jobs and the running ones whose worker died; every
-``RECOVER_EVERY_S`` it re-sends running jobs whose heartbeat went stale (another worker died).
+At start, and every ``RECOVER_EVERY_S``, it re-sends the jobs no worker runs: running ones
+whose heartbeat went stale (a worker died) and queued ones whose message was lost.
 One job runs at a time: training uses every core (or the GPU) by itself.
 """
 
@@ -36,12 +36,31 @@ def run_message(job_id: int) -> None:
     runner.run_job(_current.db, _current.settings, job_id, _current.worker_id)
 
 
-def run_worker(settings: Settings) -> None:
-    """Consume the installation's queue until interrupted (SIGINT/SIGTERM)."""
+def _start(settings: Settings) -> None:
     _current.settings = settings
     _current.db = Database(settings.sqlalchemy_url)
     _current.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-    runner.recover(_current.db, settings, include_queued=True)
+    runner.recover(_current.db, settings, at_start=True)
+
+
+def run_until_idle(settings: Settings) -> int:
+    """Run the queued jobs one after another in this process, then return how many messages
+    were handled (``lungsign worker --until-idle``: batch hosts, scripts, tests)."""
+    _start(settings)
+    huey = queue_for(settings).huey
+    handled = 0
+    try:
+        while (task := huey.dequeue()) is not None:
+            huey.execute(task)
+            handled += 1
+    finally:
+        _current.db.dispose()
+    return handled
+
+
+def run_worker(settings: Settings) -> None:
+    """Consume the installation's queue until interrupted (SIGINT/SIGTERM)."""
+    _start(settings)
     stop = threading.Event()
     threading.Thread(target=_recover_loop, args=(stop,), daemon=True).start()
     consumer = queue_for(settings).huey.create_consumer(
@@ -58,6 +77,6 @@ def run_worker(settings: Settings) -> None:
 def _recover_loop(stop: threading.Event) -> None:
     while not stop.wait(RECOVER_EVERY_S):
         try:
-            runner.recover(_current.db, _current.settings, include_queued=False)
+            runner.recover(_current.db, _current.settings, at_start=False)
         except Exception:
             log.exception("recovery pass failed")

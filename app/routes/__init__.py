@@ -3,7 +3,17 @@
 Each module exposes ``router``; add new ones to ``ROUTERS``.
 """
 
-from app.routes import auth, datasets, health, home, reading, studies, studies_api
+from app.routes import (
+    auth,
+    datasets,
+    health,
+    home,
+    jobs,
+    jobs_pages,
+    reading,
+    studies,
+    studies_api,
+)
 
 ROUTERS = [
     health.router,
@@ -16,4 +26,7 @@ ROUTERS = [
     studies_api.api,
     reading.router,
     reading.api,
+    jobs.api,
+    jobs.models_api,
+    jobs_pages.router,
 ]

@@ -132,5 +132,22 @@ def test_summary_headline_and_groups() -> None:
 
 
 def test_experience_groups_cover_every_year() -> None:
-    names = {experience_group(ReaderProfile(y, None)) for y in range(0, 60)}
+    names = {experience_group(ReaderProfile(y, None)) for y in range(0, 71)}
     assert names == {"0-4 years", "5-10 years", "over 10 years"}
+
+
+@pytest.mark.parametrize(
+    ("years", "group"),
+    [
+        (0, "0-4 years"),
+        (4, "0-4 years"),
+        (5, "5-10 years"),
+        (10, "5-10 years"),
+        (11, "over 10 years"),
+        (70, "over 10 years"),
+        (None, "not stated"),
+    ],
+)
+def test_experience_group_boundaries(years: int | None, group: str) -> None:
+    assert experience_group(ReaderProfile(years, None)) == group
+    assert experience_group(None) == "not stated"

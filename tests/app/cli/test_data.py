@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pydicom
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from app.cli import data, root
 from app.cli.root import cli
 from app.config import Settings
 from app.db import Database
+from app.tables import Base
 from tests.dicom_samples import mixed_cohort
 
 PHI_KEYWORDS = (
@@ -68,3 +71,33 @@ def test_demo_data_then_import_everything(runner: CliRunner, db: Database, tmp_p
         runner.invoke(cli, ["import", str(out), "--dataset", "demo", "--json"]).stdout
     )
     assert (again["imported"], again["already_present"]) == (0, findings)
+    phi = fake_phi(out)
+    assert {"PatientName", "PatientID", "PatientBirthDate"} <= {k for k, _ in phi}
+    stored = every_stored_value(db)
+    leaked = [(k, v) for k, v in phi if any(v.encode() in value for value in stored)]
+    assert not leaked, f"the import stored the demo cohort's fake PHI: {leaked}"
+
+
+def fake_phi(cohort: Path) -> set[tuple[str, str]]:
+    """(keyword, value) of every identifying element in the cohort's DICOM files; dates also
+    in ISO form (``19580101`` and ``1958-01-01``)."""
+    found = set()
+    for path in cohort.rglob("*.dcm"):
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        for keyword in (*PHI_KEYWORDS, "StudyDate"):
+            value = str(ds.get(keyword, "") or "")
+            if len(value) >= 4:
+                found.add((keyword, value))
+            if keyword.endswith("Date") and len(value) == 8:
+                found.add((keyword, f"{value[:4]}-{value[4:6]}-{value[6:]}"))
+    return found
+
+
+def every_stored_value(db: Database) -> list[bytes]:
+    """Every non-null value of every column of every table, as bytes (text UTF-8 encoded)."""
+    values = []
+    with db.session() as session:
+        for table in Base.metadata.sorted_tables:
+            for row in session.execute(select(*table.columns)):
+                values += [v if isinstance(v, bytes) else str(v).encode() for v in row if v]
+    return values

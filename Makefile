@@ -19,7 +19,7 @@ PG_SUITE := tests --ignore=tests/models
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: demo test install chromium lint test-sqlite test-postgres
+.PHONY: demo test install chromium lint test-sqlite test-postgres mutation
 
 $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -75,3 +75,25 @@ test: install chromium
 	$(MAKE) --no-print-directory test-postgres || failed="$$failed test-postgres"; \
 	if [ -n "$$failed" ]; then echo "== make test FAILED:$$failed"; exit 1; fi; \
 	echo "== make test passed"
+
+# Mutation testing of the modules that carry the guarantees (not part of `make test`: too slow
+# for CI's 2 cores). Config in pyproject.toml [tool.mutmut]; each mutant runs against the fast
+# tests that call the mutated function. One module at a time, e.g.
+#   make mutation MUTATION_MODULES=models.hu
+# then a kill score per module (killed + timed out) / (all tested). Details: docs/testing.md.
+MUTATION_MODULES ?= app.services.study_sampling app.services.reading models.folds models.metrics \
+	app.services.study_stats app.security models.hu
+mutation: install
+	@for module in $(MUTATION_MODULES); do \
+		echo "== mutmut run $$module.*"; \
+		nice -n 10 $(BIN)/mutmut run --max-children 2 "$$module.*" > /dev/null || exit 1; \
+	done
+	@$(BIN)/mutmut results --all true | awk -F': ' -v modules="$(MUTATION_MODULES)" ' \
+		{ name = $$1; sub(/^ +/, "", name); sub(/\.x.*/, "", name); status[name, $$2]++ } \
+		END { n = split(modules, m, " "); \
+			printf "%-30s %7s %8s %8s %9s\n", "module", "killed", "survived", "no tests", "score"; \
+			for (i = 1; i <= n; i++) { \
+				k = status[m[i], "killed"] + status[m[i], "timeout"]; \
+				s = status[m[i], "survived"] + status[m[i], "suspicious"]; \
+				t = k + s + status[m[i], "no tests"]; \
+				printf "%-30s %7d %8d %8d %8.1f%%\n", m[i], k, s, status[m[i], "no tests"], t ? 100 * k / t : 0 } }'

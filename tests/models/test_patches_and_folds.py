@@ -30,3 +30,20 @@ def test_patient_fraction_keeps_whole_patients() -> None:
     part = patient_fraction(data, 0.4)
     assert len(set(part.patients)) == 2
     assert len(part) == sum(p in set(part.patients) for p in data.patients)
+
+
+def test_patient_fraction_bounds() -> None:
+    data = blob_patches(5)
+    assert len(patient_fraction(data, 1.0)) == len(data)
+    for bad in (0, -0.5, 1.01, 2):
+        with pytest.raises(ValueError, match="train_fraction must be in"):
+            patient_fraction(data, bad)
+
+
+def test_patient_fraction_is_seeded_and_draws_distinct_patients() -> None:
+    data = blob_patches(5)  # 5 patients
+    draws = [sorted(set(patient_fraction(data, 0.6, seed=s).patients)) for s in range(20)]
+    assert all(len(d) == 3 for d in draws), "3 different patients every time"
+    again = {tuple(sorted(set(patient_fraction(data, 0.6, seed=7).patients))) for _ in range(5)}
+    assert len(again) == 1, "the same seed draws the same patients"
+    assert len({tuple(d) for d in draws}) > 3, "other seeds, other patients"

@@ -4,6 +4,7 @@ coordinator watches progress change and downloads a CSV whose rows are those ans
 from __future__ import annotations
 
 import csv
+import time
 
 import pytest
 
@@ -16,6 +17,7 @@ from tests.study_factories import with_data
 
 pytestmark = pytest.mark.browser
 N_ITEMS = 10
+PAUSE_MS = 150  # the test looks at each item this long before answering
 
 
 def open_study(db: Database, reader: Account) -> int:
@@ -48,6 +50,7 @@ def wait_for_position(page, position: int) -> None:  # type: ignore[no-untyped-d
     page.wait_for_function(
         f"document.getElementById('counter').textContent === '{position} / {N_ITEMS}'"
         " && document.getElementById('patch').complete"
+        " && document.getElementById('patch').naturalWidth > 0"  # complete is true when broken
     )
 
 
@@ -60,23 +63,29 @@ def test_keyboard_reading_resume_progress_and_csv(live_server: str, browser, db:
 
     page = browser.new_context().new_page()
     page.set_default_timeout(15_000)
+    since = time.monotonic()  # the first item's image cannot have appeared before this
     log_in(page, live_server, reader, f"/reading/{study_id}")
     label_keys = {
         code: page.locator(f'button[data-label="{code}"] kbd').inner_text()
         for code in ("GGO", "CAL", "NOR")
     }
-    given = []
+    given, bounds = [], []
     for position in range(1, N_ITEMS + 1):
         if position == 6:
+            since = time.monotonic()
             page.reload()
         wait_for_position(page, position)
+        page.wait_for_timeout(PAUSE_MS)
         verdict = "real" if position % 2 else "generated"
         confidence = 1 + position % 5
         label = ("GGO", "CAL", "NOR")[position % 3]
         page.keyboard.press("r" if verdict == "real" else "g")
         page.keyboard.press(str(confidence))
         page.keyboard.press(label_keys[label].lower())
+        before_enter = time.monotonic()
         page.keyboard.press("Enter")
+        bounds.append((PAUSE_MS - 30, (time.monotonic() - since) * 1000))
+        since = before_enter  # the next item is fetched only after this answer is sent
         given.append([verdict, str(confidence), label])
     page.wait_for_selector("#done", state="visible")
 
@@ -87,4 +96,6 @@ def test_keyboard_reading_resume_progress_and_csv(live_server: str, browser, db:
     with open(download.value.path(), newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [[r["verdict"], r["confidence"], r["label"]] for r in rows] == given
-    assert all(int(r["duration_ms"]) >= 0 for r in rows)
+    durations = [int(r["duration_ms"]) for r in rows]
+    for position, (ms, (low, high)) in enumerate(zip(durations, bounds, strict=True), start=1):
+        assert low <= ms <= high, f"item {position}: {ms} ms, measured {low}..{high:.0f} ms"

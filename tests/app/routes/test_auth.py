@@ -1,8 +1,11 @@
 """Login, logout, sessions, CSRF and bearer tokens."""
 
+import re
+
 from fastapi.testclient import TestClient
 
 from app.db import Database
+from app.security import new_api_token, new_csrf_token, new_password, same_token
 from tests.factories import api_token, csrf_from, login, make_user
 
 SESSION_COOKIE = "lungsign_session"
@@ -113,3 +116,26 @@ def test_passwords_are_stored_as_argon2(db: Database) -> None:
     with db.session() as session:
         stored = session.scalar(select(User.password_hash).where(User.username == account.username))
     assert stored and stored.startswith("$argon2") and account.password not in stored
+
+
+def test_a_wrong_csrf_token_is_rejected(client: TestClient, db: Database) -> None:
+    """Any token is not enough: it must be this session's (form field or htmx header)."""
+    account = make_user(db, "reader")
+    token = login(client, account)
+    wrong = token[:-1] + ("A" if token[-1] != "A" else "B")
+    assert client.post("/logout", data={"csrf_token": wrong}).status_code == 403
+    intake = {"experience_years": 3}
+    refused = client.post("/api/v1/reading/intake", json=intake, headers={"X-CSRF-Token": wrong})
+    assert refused.status_code == 403
+    assert client.get("/api/v1/reading/studies").status_code == 200, "still logged in"
+    accepted = client.post("/api/v1/reading/intake", json=intake, headers={"X-CSRF-Token": token})
+    assert accepted.status_code == 204
+
+
+def test_secrets_have_their_documented_strength() -> None:
+    """API tokens and CSRF tokens carry 256 random bits, generated passwords 96."""
+    api = [new_api_token() for _ in range(3)]
+    assert all(re.fullmatch(r"lsk_[A-Za-z0-9_-]{43}", t) for t in api) and len(set(api)) == 3
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{43}", new_csrf_token()) for _ in range(3))
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{16}", new_password()) for _ in range(3))
+    assert not same_token(None, None) and not same_token("", "") and same_token("x", "x")

@@ -12,6 +12,7 @@ from app.services.study_sampling import (
     DrawPlan,
     draw_items,
     reader_order,
+    reader_seed,
     split_count,
 )
 
@@ -75,3 +76,19 @@ def test_reader_order_is_a_seeded_permutation() -> None:
     assert sorted(reader_order(items, 3)) == items
     assert reader_order(items, 3) == reader_order(list(reversed(items)), 3)
     assert reader_order(items, 3) != reader_order(items, 4)
+
+
+def test_reader_seeds_are_stored_integers_and_differ_between_readers() -> None:
+    for study_seed in (0, 7, 2**31 - 1, 2**40):
+        seeds = [reader_seed(study_seed, reader) for reader in range(1, 50)]
+        assert all(isinstance(s, int) and 0 <= s < 2**31 for s in seeds), study_seed
+        assert len(set(seeds)) == len(seeds)
+        assert seeds == [reader_seed(study_seed, reader) for reader in range(1, 50)]
+
+
+def test_one_item_of_a_source_still_draws_from_a_shared_label() -> None:
+    real_ggo_only = [Candidate(i, "GGO") for i in range(5)]
+    for seed in range(10):
+        draw = draw_items(real_ggo_only, GEN, plan(items_per_reader=2, per_label=True, seed=seed))
+        labels = {c.patch_id: c.label for c in real_ggo_only + GEN}
+        assert [labels[i] for i in draw.sets[0]] == ["GGO", "GGO"]

@@ -9,7 +9,9 @@ from models.gan import NetworkShape, build_networks
 from models.gan_training import GANConfig, GANProgress, load_checkpoint, train
 from tests.models.synthetic import blob_patches
 
-TINY = dict(image_size=32, z_dim=16, g_channels=8, d_channels=8, batch_size=8, log_every=1)
+TINY: dict[str, Any] = dict(
+    image_size=32, z_dim=16, g_channels=8, d_channels=8, batch_size=8, log_every=1
+)
 
 
 @pytest.mark.parametrize("size", [32, 64, 128])

@@ -42,11 +42,13 @@ def shape(value: Any, token: str) -> Any:
 
 def source_of(db: Database, token: str) -> str:
     with db.session() as session:
-        return session.scalar(
-            select(Patch.source)
-            .join(StudyItem, StudyItem.patch_id == Patch.id)
-            .join(AssignmentItem, AssignmentItem.study_item_id == StudyItem.id)
-            .where(AssignmentItem.token == token)
+        return str(
+            session.scalar(
+                select(Patch.source)
+                .join(StudyItem, StudyItem.patch_id == Patch.id)
+                .join(AssignmentItem, AssignmentItem.study_item_id == StudyItem.id)
+                .where(AssignmentItem.token == token)
+            )
         )
 
 

@@ -47,3 +47,16 @@ def test_patient_fraction_is_seeded_and_draws_distinct_patients() -> None:
     again = {tuple(sorted(set(patient_fraction(data, 0.6, seed=7).patients))) for _ in range(5)}
     assert len(again) == 1, "the same seed draws the same patients"
     assert len({tuple(d) for d in draws}) > 3, "other seeds, other patients"
+
+
+def test_folds_follow_k_and_seed() -> None:
+    data = blob_patches(10)  # 5 patients
+    for k in (2, 3):
+        assert len(patient_folds(data, k)) == k
+    same = [[test.tolist() for _, test in patient_folds(data, 3, seed=5)] for _ in range(3)]
+    assert same[0] == same[1] == same[2], "the same seed gives the same folds"
+    others = {str([t.tolist() for _, t in patient_folds(data, 3, seed=s)]) for s in range(6)}
+    assert len(others) > 1, "other seeds, other folds"
+    with pytest.raises(ValueError, match="6 patient-disjoint folds need ≥ 6 patients, have 5"):
+        patient_folds(data, 6)
+    assert len(set(patient_fraction(data, 0.01).patients)) == 1  # at least one patient

@@ -117,3 +117,11 @@ def test_breakdowns_by_hand() -> None:
     assert split("experience_group") == {"0-4 years": (4, 1, 2), "over 10 years": (4, 0, 4)}
     no_times = summarize([record("A", 1, "real", "real", duration_ms=None)])
     assert no_times["reading_time_ms"] == {"median": None, "q1": None, "q3": None}
+
+
+def test_pairwise_kappa_uses_only_items_both_readers_judged() -> None:
+    records = [record("A", i, "real", v) for i, v in ((1, "real"), (2, "generated"), (3, "real"))]
+    records += [record("B", i, "real", v) for i, v in ((2, "generated"), (3, "real"))]
+    assert pairwise_kappa(records) == [{"readers": ["A", "B"], "n": 2, "kappa": 1.0}]
+    one = [record("A", 1, "real", "real"), record("B", 1, "real", "generated")]
+    assert pairwise_kappa(one) == [{"readers": ["A", "B"], "n": 1, "kappa": None}]

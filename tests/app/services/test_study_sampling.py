@@ -79,7 +79,7 @@ def test_reader_order_is_a_seeded_permutation() -> None:
 
 
 def test_reader_seeds_are_stored_integers_and_differ_between_readers() -> None:
-    for study_seed in (0, 7, 2**31 - 1, 2**40):
+    for study_seed in (0, 7, 2**31 - 1, 2**40, 123_456_789, 987_654_321_987):
         seeds = [reader_seed(study_seed, reader) for reader in range(1, 50)]
         assert all(isinstance(s, int) and 0 <= s < 2**31 for s in seeds), study_seed
         assert len(set(seeds)) == len(seeds)

@@ -7,7 +7,14 @@ import typer
 from app.cli.root import cli, open_db
 from app.cli.server import serve_app
 from app.config import get_settings
-from app.services.demo import DEMO_ACCOUNTS, DEMO_PATIENTS, DemoSetup, setup_demo
+from app.jobs.demo_pipeline import DemoPipeline
+from app.services.demo import (
+    DEMO_ACCOUNTS,
+    DEMO_PATIENTS,
+    DemoSetup,
+    ensure_accounts,
+    setup_demo,
+)
 
 
 @cli.command()
@@ -20,18 +27,32 @@ def demo(
     ),
     no_serve: bool = typer.Option(False, "--no-serve", help="set up only, don't serve"),
 ) -> None:
-    """Schema, an admin and three readers, the demo cohort and its import, then serve."""
+    """Schema, an admin and three readers, then serve at once while the demo pipeline runs as
+    jobs (import, GAN, generation, demo studies, classifiers); --no-serve only sets up the
+    accounts and imports the cohort."""
     settings = get_settings()
     db = open_db()
     typer.echo(f"demo data under {settings.data_dir.resolve()}")
-    typer.echo("importing the demo cohort (written on the first run: about a minute)…")
-    try:
-        setup = setup_demo(settings, db, patients=patients, reset_passwords=reset_passwords)
-    finally:
-        db.dispose()
+    if no_serve:
+        typer.echo("importing the demo cohort (written on the first run: about a minute)…")
+        try:
+            setup = setup_demo(settings, db, patients=patients, reset_passwords=reset_passwords)
+        finally:
+            db.dispose()
+        _print_setup(setup, f"http://{host}:{port}/")
+        return
+    setup = DemoSetup()
+    ensure_accounts(db, setup, reset_passwords)
     _print_setup(setup, f"http://{host}:{port}/")
-    if not no_serve:
-        serve_app(host, port)
+    typer.echo("The demo pipeline runs as jobs meanwhile: watch it at /jobs (admin).")
+
+    def pipeline() -> None:
+        try:
+            DemoPipeline(settings, db, typer.echo).run(patients)
+        except Exception as exc:  # the server goes on; the reason is shown
+            typer.secho(f"demo pipeline stopped: {exc}", err=True, fg=typer.colors.RED)
+
+    serve_app(host, port, alongside=pipeline)
 
 
 def _print_setup(setup: DemoSetup, url: str) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import typer
@@ -14,13 +15,18 @@ from app.cli.root import cli, open_db
 from app.config import get_settings
 
 
-def serve_app(host: str, port: int, worker: bool = True) -> None:
-    """Run uvicorn on the app for the current settings (schema ready first)."""
+def serve_app(
+    host: str, port: int, worker: bool = True, alongside: Callable[[], None] | None = None
+) -> None:
+    """Run uvicorn on the app for the current settings (schema ready first); ALONGSIDE, if
+    given, runs in a thread meanwhile (the demo's pipeline)."""
     open_db().dispose()
     from app.main import create_app
 
     typer.echo(f"lungsign at http://{host}:{port}/  (Ctrl-C stops)")
     with worker_process(worker):
+        if alongside is not None:
+            threading.Thread(target=alongside, name="alongside", daemon=True).start()
         uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info")
 
 

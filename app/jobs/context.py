@@ -34,7 +34,11 @@ class Lost(Exception):
     """Another worker took the job over (this one's heartbeat went stale)."""
 
 
-@dataclass
+class Interrupted(Exception):
+    """The worker is shutting down: the job stopped at a checkpoint and goes back to the queue."""
+
+
+@dataclass(eq=False)  # hashable by identity: the runner keeps a set of running jobs
 class JobContext:
     db: Database
     settings: Settings
@@ -43,12 +47,14 @@ class JobContext:
     params: dict[str, Any]
     worker_id: str
     user_id: int | None = None
+    attempt: int = 1
     fraction: float = 0.0
     message: str = ""
     extra_metrics: dict[str, Any] = field(default_factory=dict)
     lines: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
     stop: threading.Event = field(default_factory=threading.Event)
     lost: bool = False
+    interrupted: bool = False
     dirty: bool = True
 
     def progress(self, fraction: float, message: str = "") -> None:
@@ -68,10 +74,20 @@ class JobContext:
     def should_stop(self) -> bool:
         return self.stop.is_set()
 
+    def interrupt(self) -> None:
+        """Ask the work to stop for a worker shutdown (not a cancel)."""
+        self.interrupted = True
+        self.stop.set()
+
     def check_stop(self) -> None:
-        """Raise ``Cancelled`` between phases of work that has no inner stop check."""
+        """After work stopped, or between phases of work that has no inner stop check: raise
+        why it must end (lost claim, worker shutdown, cancel)."""
+        if self.lost:
+            raise Lost()
+        if self.interrupted:
+            raise Interrupted()
         if self.stop.is_set():
-            raise Lost() if self.lost else Cancelled()
+            raise Cancelled()
 
     def owned(self) -> Any:
         """The WHERE clause that keeps a write to this worker's claim."""

@@ -51,6 +51,7 @@ def gan_config(data: PatchSet, dataset_name: str, params: dict[str, Any]) -> GAN
         cfg.steps = max(1, math.ceil(params["epochs"] * len(data) / cfg.batch_size))
     cfg.checkpoint_every = max(10, cfg.steps // CHECKPOINTS_PER_RUN)
     cfg.sample_every = cfg.checkpoint_every * 2
+    cfg.log_every = max(1, min(cfg.log_every, cfg.steps // 100))  # the progress bar moves
     return cfg
 
 
@@ -71,7 +72,7 @@ def run_train_gan(ctx: JobContext) -> None:
         ctx.progress(0.95 * p.step / p.total, f"step {p.step}/{p.total} d={p.losses['d']:.3f}")
         losses.append([p.step, round(p.losses["d"], 4), round(p.losses["g"], 4)])
         del losses[: max(0, len(losses) - LOSS_POINTS)]
-        ctx.metrics(losses=losses)
+        ctx.metrics(losses=list(losses))  # a copy: the monitor thread writes it
         if p.grid is not None:
             _write_atomic(samples, grid_png(p.grid))
             ctx.metrics(samples_step=p.step)
@@ -106,9 +107,9 @@ def run_train_gan(ctx: JobContext) -> None:
             },
         )
     partial.unlink(missing_ok=True)
-    from app.jobs.queue import enqueue
+    from app.jobs.queue import MEASURING, enqueue
 
-    enqueue(ctx.settings, measure.id)
+    enqueue(ctx.settings, measure.id, MEASURING)
 
 
 def run_evaluate_gan(ctx: JobContext) -> None:

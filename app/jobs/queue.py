@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, PriorityRedisHuey, SqliteHuey
 from huey.api import TaskWrapper
 
 from app.config import Settings
@@ -38,7 +38,7 @@ def queue_for(settings: Settings) -> Queue:
 def _queue(redis_url: str | None, data_dir: str, name: str) -> Queue:
     huey: Huey
     if redis_url:
-        huey = RedisHuey(name, url=redis_url, results=False)
+        huey = PriorityRedisHuey(name, url=redis_url, results=False)
     else:
         huey = SqliteHuey(name, filename=f"{data_dir}/queue.db", results=False, fsync=True)
     return Queue(huey, huey.task(name="lungsign.run_job", retries=0)(_run_job_message))
@@ -51,10 +51,13 @@ def _run_job_message(job_id: int) -> None:
     worker.run_message(job_id)
 
 
-def enqueue(settings: Settings, job_id: int) -> None:
-    """Send JOB_ID to the workers (after its row is committed)."""
+MEASURING = -10  # priority of measuring jobs: generation and studies do not wait for them
+
+
+def enqueue(settings: Settings, job_id: int, priority: int = 0) -> None:
+    """Send JOB_ID to the workers (after its row is committed); higher priorities go first."""
     queue = queue_for(settings)
-    queue.run_job(job_id)
+    queue.run_job(job_id, priority=priority)
     log.info("job %d queued on %s", job_id, queue.huey.name)
 
 

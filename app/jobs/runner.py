@@ -19,12 +19,14 @@ from app.config import Settings
 from app.db import Database
 from app.errors import LungsignError
 from app.jobs import kinds
-from app.jobs.context import Cancelled, JobContext, Lost
+from app.jobs.context import Cancelled, Interrupted, JobContext, Lost
 from app.jobs.queue import enqueue, pending_job_ids
 from app.tables import Job, utcnow
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 3  # runs that raised
+MAX_STARTS = 6  # starts, including those whose worker died
+RUNNING: set[JobContext] = set()  # this process's running jobs (a shutdown interrupts them)
 TRACEBACK_LINES = 25
 ORPHAN_AFTER = timedelta(seconds=5)  # a queued job is sent right after its commit
 
@@ -35,13 +37,18 @@ def run_job(db: Database, settings: Settings, job_id: int, worker_id: str) -> st
     if ctx is None:
         return None
     log.info("job %d (%s) started by %s", job_id, ctx.kind, worker_id)
+    if ctx.attempt > MAX_STARTS:  # its workers keep dying (out of memory, say)
+        return _end(ctx, "failed", f"started {MAX_STARTS} times without finishing; giving up")
     handler = _LogToJob(ctx)
     logging.getLogger("models").addHandler(handler)
     logging.getLogger("app").addHandler(handler)
+    RUNNING.add(ctx)
     try:
         with ctx.monitored():
             kinds.KINDS[ctx.kind].run(ctx)
         return "succeeded"
+    except Interrupted:
+        return _requeue(ctx, "interrupted by a worker shutdown; resumes on the next worker", 0)
     except Lost:
         log.warning("job %d was taken over by another worker", job_id)
         return None
@@ -54,6 +61,7 @@ def run_job(db: Database, settings: Settings, job_id: int, worker_id: str) -> st
         ctx.lines.extend(traceback.format_exc().splitlines()[-TRACEBACK_LINES:])
         return _retry_or_fail(db, settings, ctx, exc)
     finally:
+        RUNNING.discard(ctx)
         logging.getLogger("models").removeHandler(handler)
         logging.getLogger("app").removeHandler(handler)
 
@@ -83,6 +91,7 @@ def claim(db: Database, settings: Settings, job_id: int, worker_id: str) -> JobC
         )
         ctx.extra_metrics = dict(job.metrics or {})
         ctx.lines.extend((job.log_tail or "").splitlines())
+        ctx.attempt = job.attempts
         ctx.log(f"attempt {job.attempts} on {worker_id}")
         ctx.fraction = job.progress
         return ctx
@@ -146,19 +155,26 @@ def _retry_or_fail(db: Database, settings: Settings, ctx: JobContext, exc: Excep
     reason = f"{type(exc).__name__}: {exc}"
     if attempts >= MAX_ATTEMPTS:
         return _end(ctx, "failed", f"failed {attempts} times; last: {reason}")
-    with db.session() as session:
+    return _requeue(ctx, f"attempt {attempts} failed ({reason}); retrying", 1)
+
+
+def _requeue(ctx: JobContext, message: str, counted: int) -> str:
+    """Back to the queue; COUNTED is 0 when the attempt should not count (a shutdown)."""
+    with ctx.db.session() as session:
         session.execute(
             update(Job)
             .where(ctx.owned())
             .values(
                 status="queued",
                 worker_id=None,
-                message=f"attempt {attempts} failed ({reason}); retrying",
+                message=message,
                 log_tail=ctx.tail(),
+                metrics=ctx.extra_metrics,
+                attempts=Job.attempts - 1 + counted,
             )
             .execution_options(synchronize_session=False)
         )
-    enqueue(settings, ctx.job_id)
+    enqueue(ctx.settings, ctx.job_id)
     return "queued"
 
 

@@ -52,6 +52,8 @@ def create(
     )
     if same is not None:
         return Submitted(same, created=False)
+    if spec.check_new is not None:
+        spec.check_new(session, checked)
     job = Job(kind=kind, params=normal, dedupe_key=key, created_by_id=user.id if user else None)
     session.add(job)
     session.flush()

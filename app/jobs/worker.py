@@ -12,6 +12,9 @@ import os
 import socket
 import threading
 import uuid
+from types import FrameType
+
+from huey.consumer import Consumer
 
 from app.config import Settings
 from app.db import Database
@@ -63,8 +66,13 @@ def run_worker(settings: Settings) -> None:
     _start(settings)
     stop = threading.Event()
     threading.Thread(target=_recover_loop, args=(stop,), daemon=True).start()
-    consumer = queue_for(settings).huey.create_consumer(
-        workers=1, worker_type="thread", periodic=False, max_delay=1.0
+    consumer = _Consumer(
+        queue_for(settings).huey,
+        workers=1,
+        worker_type="thread",
+        periodic=False,
+        max_delay=1.0,
+        graceful_signal="TERM",
     )
     log.info("worker %s consuming %s", _current.worker_id, queue_for(settings).huey.name)
     try:
@@ -72,6 +80,16 @@ def run_worker(settings: Settings) -> None:
     finally:
         stop.set()
         _current.db.dispose()
+
+
+class _Consumer(Consumer):
+    """SIGTERM/SIGINT: the running job stops at a checkpoint and goes back to the queue, then
+    the consumer exits (a GAN run is never killed mid-step by a restart or a deploy)."""
+
+    def _handle_signal(self, signum: int, frame: FrameType | None) -> None:
+        for ctx in list(runner.RUNNING):
+            ctx.interrupt()
+        super()._handle_signal(signum, frame)
 
 
 def _recover_loop(stop: threading.Event) -> None:

@@ -1,5 +1,6 @@
 """``lungsign train-gan``, ``generate``, ``train-classifier`` and ``evaluate`` on a tiny dataset
-with tiny configs (the science is tested in tests/models)."""
+with tiny configs (the science is tested in tests/models). Each command queues a job; the
+worker's code runs the queue in this process (``run_queue``) and ``--wait`` prints the result."""
 
 from __future__ import annotations
 
@@ -12,33 +13,22 @@ from PIL import Image
 from sqlalchemy import func
 from typer.testing import CliRunner
 
-from app.cli import root, train
+from app.cli import jobs, root
 from app.cli.root import cli
 from app.config import Settings
 from app.db import Database
-from app.services import classifier_training, training
-from app.services.patching import content_hash, pixel_bytes
 from app.tables import Dataset, ModelVersion, Patch
-from models.classifier import ClassifierConfig
-from models.gan_training import GANConfig
 from models.patches import PatchSet
+from tests.job_factories import run_queue, store_patch_set, use_tiny_models
 from tests.models.synthetic import blob_patches
-
-TINY_CLASSIFIER = ClassifierConfig(widths=(8, 16, 32), epochs=2, pretrain_epochs=1, batch_size=8)
 
 
 @pytest.fixture
 def runner(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     torch.set_num_threads(1)
-    for module in (root, train):
+    for module in (root, jobs):
         monkeypatch.setattr(module, "get_settings", lambda: settings)
-    monkeypatch.setattr(
-        training, "GAN_DEFAULTS", GANConfig(z_dim=16, g_channels=4, d_channels=4, batch_size=8)
-    )
-    monkeypatch.setattr(training, "FEATURE_CLASSIFIER", TINY_CLASSIFIER)
-    monkeypatch.setattr(training, "C2ST_CLASSIFIER", TINY_CLASSIFIER)
-    monkeypatch.setattr(training, "METRIC_SAMPLES_PER_LABEL", 4)
-    monkeypatch.setattr(classifier_training, "CLASSIFIER_DEFAULTS", TINY_CLASSIFIER)
+    use_tiny_models(monkeypatch)
     return CliRunner()
 
 
@@ -48,45 +38,34 @@ def real_dataset(db: Database) -> str:
 
 
 def _store(db: Database, name: str, data: PatchSet) -> str:
-    size = data.image_size
-    with db.session() as session:
-        dataset = Dataset(name=name, kind="real", patch_size=size)
-        session.add(dataset)
-        session.flush()
-        for patch, label, patient in zip(data.patches, data.labels, data.patients, strict=True):
-            session.add(
-                Patch(
-                    dataset_id=dataset.id,
-                    source="real",
-                    label_code=label,
-                    patient_key=patient,
-                    split="train",
-                    height=size,
-                    width=size,
-                    pixels=pixel_bytes(patch),
-                    content_hash=content_hash(label, patch),
-                )
-            )
-    return name
+    return store_patch_set(db, name, data)
 
 
-def _json(runner: CliRunner, args: list[str]) -> dict:
-    result = runner.invoke(cli, [*args, "--json"])
+def _json(runner: CliRunner, args: list[str], settings: Settings) -> dict:
+    """Queue the command's job, let the worker run the queue, then print the result with
+    --wait (the same request again finds the same job: now finished)."""
+    queued = runner.invoke(cli, [*args, "--json"])
+    assert queued.exit_code == 0, queued.output
+    assert json.loads(queued.stdout)["status"] == "queued"
+    run_queue(settings)
+    result = runner.invoke(cli, [*args, "--wait", "--json"])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
 
 def test_gan_generate_classifier_evaluate(
-    runner: CliRunner, db: Database, real_dataset: str
+    runner: CliRunner, db: Database, settings: Settings, real_dataset: str
 ) -> None:
-    gan = _json(runner, ["train-gan", "--dataset", real_dataset, "--epochs", "1"])
+    gan = _json(runner, ["train-gan", "--dataset", real_dataset, "--epochs", "1"], settings)
     assert gan["model_version"] == 1
     assert {"c2st_accuracy", "fd", "kid", "precision", "recall", "memorisation"} <= set(gan)
     assert 0 <= gan["label_fidelity"]["overall"] <= 1
     with Image.open(gan["samples_png"]) as sheet:  # a row per label: real, then generated
         assert sheet.size[1] == 3 * 32 and sheet.size[0] > 8 * 32
 
-    made = _json(runner, ["generate", "--gan", "1", "--per-label", "3", "--dataset", "gen"])
+    made = _json(
+        runner, ["generate", "--gan", "1", "--per-label", "3", "--dataset", "gen"], settings
+    )
     assert made["generated"] == 9
     with db.session() as session:
         patches = session.query(Patch).join(Dataset).filter(Dataset.name == "gen").all()
@@ -107,12 +86,13 @@ def test_gan_generate_classifier_evaluate(
             "--folds",
             "3",
         ],
+        settings,
     )
     assert clf["model_version"] == 1 and 0 <= clf["accuracy"] <= 1
     assert set(clf["per_class"]) == {"GGO", "CAL", "NOR"}
     assert "accuracy_difference" in clf["paired_vs_real_only"]
 
-    evaluated = _json(runner, ["evaluate", "--model", "1", "--dataset", real_dataset])
+    evaluated = _json(runner, ["evaluate", "--model", "1", "--dataset", real_dataset], settings)
     assert evaluated["n"] == 18
     with db.session() as session:
         lineage = session.query(ModelVersion).filter_by(kind="classifier").one().lineage
@@ -123,7 +103,9 @@ def test_errors_are_messages(runner: CliRunner, real_dataset: str) -> None:
     result = runner.invoke(cli, ["train-gan", "--dataset", "nope"])
     assert result.exit_code == 1 and "no dataset named 'nope'" in result.output
     result = runner.invoke(cli, ["train-classifier", "--dataset", real_dataset, "--mode", "mixed"])
-    assert result.exit_code == 1 and "--generated" in result.output
+    assert (
+        result.exit_code == 1 and "generated is needed by gan-pretrain and mixed" in result.output
+    )
 
 
 def test_datasets_the_models_cannot_use_are_refused_with_the_reason(
@@ -146,7 +128,7 @@ def test_datasets_the_models_cannot_use_are_refused_with_the_reason(
 
 
 def test_generate_can_drop_near_copies_of_the_training_patches(
-    runner: CliRunner, db: Database
+    runner: CliRunner, db: Database, settings: Settings
 ) -> None:
     # Two patients at opposite ends of the GAN window (air-black and bone-white): every real
     # patch is 2 network units from the other patient's, so any generated patch in between
@@ -158,12 +140,14 @@ def test_generate_can_drop_near_copies_of_the_training_patches(
             labels.append(label)
             patients.append(patient)
     name = _store(db, "poles", PatchSet(np.stack(patches), labels, patients, ("GGO", "NOR")))
-    _json(runner, ["train-gan", "--dataset", name, "--epochs", "1"])
+    _json(runner, ["train-gan", "--dataset", name, "--epochs", "1"], settings)
 
-    kept = _json(runner, ["generate", "--gan", "1", "--per-label", "3", "--dataset", "all"])
+    kept = _json(
+        runner, ["generate", "--gan", "1", "--per-label", "3", "--dataset", "all"], settings
+    )
     assert (kept["generated"], kept["dropped_near_copies"]) == (6, 0)
     args = ["generate", "--gan", "1", "--per-label", "3", "--dataset", "few", "--drop-near-copies"]
-    dropped = _json(runner, args)
+    dropped = _json(runner, args, settings)
     assert (dropped["generated"], dropped["dropped_near_copies"]) == (0, 6)
     with db.session() as session:
         counts = dict(

@@ -1,23 +1,28 @@
-"""Datasets: the overview page, the patch gallery, patch images and the JSON API."""
+"""Datasets: the overview page, the patch gallery, patch images and the JSON API.
+
+An uploaded zip is imported by a worker, not here: the upload routes keep the zip and queue
+an ``import`` job (``app.services.import_jobs``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
+from app.config import Settings
 from app.deps import CoordinatorUser, SessionDep, SettingsDep
 from app.errors import LungsignError
-from app.services import datasets, uploads
-from app.services.import_types import ImportSummary
+from app.jobs import queue
+from app.schemas import JobPublic
+from app.services import datasets, import_jobs, uploads
 from app.services.labels import list_labels
-from app.tables import SPLITS, User
+from app.tables import SPLITS, Job, User
 from app.templating import is_htmx, render
 
 router = APIRouter(tags=["datasets"])
@@ -42,19 +47,6 @@ UPLOAD_BODY = {
 }
 
 
-class BadItemPublic(BaseModel):
-    item: str
-    reason: str
-
-
-class ImportSummaryPublic(BaseModel):
-    dataset: str
-    imported: int
-    skipped: int
-    already_present: int
-    errors: list[BadItemPublic]
-
-
 class DatasetPublic(BaseModel):
     id: int
     name: str
@@ -72,14 +64,24 @@ def guard_upload_size(request: Request, settings: SettingsDep) -> None:
         raise HTTPException(413, f"upload larger than the {settings.max_upload_mb} MB limit")
 
 
-async def _import_upload(
-    request: Request, session: SessionDep, settings: SettingsDep, user: User
-) -> ImportSummary:
+async def _start_import(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    user: User,
+    background: BackgroundTasks,
+) -> Job:
+    """Keep the form's zip and create its import job, sent to the workers after the commit."""
     form = await request.form(max_files=1, max_fields=20)
     upload, name = form.get("file"), form.get("name")
     if not isinstance(upload, UploadFile) or not isinstance(name, str) or not name.strip():
         raise HTTPException(422, "send a zip file as 'file' and the dataset name as 'name'")
-    return await run_in_threadpool(uploads.import_zip, session, settings, upload.file, name, user)
+    submitted = await run_in_threadpool(
+        import_jobs.start_import, session, settings, upload.file, name, user
+    )
+    if submitted.created:
+        background.add_task(queue.enqueue, settings, submitted.job.id)
+    return submitted.job
 
 
 @router.get("/datasets")
@@ -90,16 +92,31 @@ def datasets_page(request: Request, session: SessionDep, user: CoordinatorUser) 
 
 @router.post("/datasets", dependencies=[Depends(guard_upload_size)])
 async def upload_form(
-    request: Request, session: SessionDep, settings: SettingsDep, user: CoordinatorUser
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CoordinatorUser,
+    background: BackgroundTasks,
 ) -> Response:
-    """Import a zip from the page's form; answers with the import summary fragment."""
+    """Start an import job from the page's form; answers with the job's live fragment (a
+    refusal with its reason: htmx swaps 2xx answers only)."""
     try:
-        summary: dict[str, Any] = (await _import_upload(request, session, settings, user)).as_dict()
-        error = None
+        job = await _start_import(request, session, settings, user, background)
     except LungsignError as exc:
-        summary, error = {}, str(exc)
-    context = {"summary": summary, "error": error}
-    return render(request, "datasets/_import_summary.html", context)
+        return render(request, "datasets/_import_job.html", {"job": None, "error": str(exc)})
+    return render(request, "datasets/_import_job.html", _job_context(job))
+
+
+@router.get("/datasets/imports/{job_id:int}")
+def import_status(
+    request: Request, session: SessionDep, user: CoordinatorUser, job_id: int
+) -> Response:
+    """An import job's live fragment: progress while it runs, then its summary or its error;
+    a page load goes to the job's page."""
+    if not is_htmx(request):
+        return RedirectResponse(f"/jobs/{job_id}", status_code=303)
+    job = import_jobs.get_import(session, job_id)
+    return render(request, "datasets/_import_job.html", _job_context(job))
 
 
 @router.get("/datasets/{dataset_id}/gallery")
@@ -142,13 +159,21 @@ def list_datasets(session: SessionDep, user: CoordinatorUser) -> list[DatasetPub
     return [DatasetPublic(**vars(d), total=d.total) for d in datasets.list_datasets(session)]
 
 
-@api.post("", dependencies=[Depends(guard_upload_size)], openapi_extra=UPLOAD_BODY)
+@api.post("", status_code=202, dependencies=[Depends(guard_upload_size)], openapi_extra=UPLOAD_BODY)
 async def upload_dataset(
-    request: Request, session: SessionDep, settings: SettingsDep, user: CoordinatorUser
-) -> ImportSummaryPublic:
-    """Import a zip (multipart ``file`` + ``name``) into a real dataset; returns the summary."""
-    summary = await _import_upload(request, session, settings, user)
-    return ImportSummaryPublic.model_validate(summary.as_dict())
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CoordinatorUser,
+    background: BackgroundTasks,
+) -> JobPublic:
+    """Queue the import of a zip (multipart ``file`` + ``name``) into a real dataset (202):
+    the import summary becomes the job's ``result`` (``GET /api/v1/jobs/{id}``)."""
+    return JobPublic.of(await _start_import(request, session, settings, user, background))
+
+
+def _job_context(job: Job) -> dict[str, Any]:
+    return {"job": job, "active": import_jobs.is_active(job), "error": None}
 
 
 def _page_context(session: Session) -> dict[str, Any]:

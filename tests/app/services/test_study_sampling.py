@@ -92,3 +92,23 @@ def test_one_item_of_a_source_still_draws_from_a_shared_label() -> None:
         draw = draw_items(real_ggo_only, GEN, plan(items_per_reader=2, per_label=True, seed=seed))
         labels = {c.patch_id: c.label for c in real_ggo_only + GEN}
         assert [labels[i] for i in draw.sets[0]] == ["GGO", "GGO"]
+
+
+def test_shortfalls_name_the_source_and_an_exact_fit_is_drawn() -> None:
+    with pytest.raises(Invalid, match=r"^not enough real patches: need 20, have 12$"):
+        draw_items(REAL[:12], GEN, plan(items_per_reader=40))
+    with pytest.raises(Invalid, match=r"^not enough real \(practice\) patches: need 13, have 12"):
+        draw_items(REAL[:18], GEN, plan(items_per_reader=12, practice_items=26))
+    with pytest.raises(Invalid, match=r"^not enough generated \(practice\) patches"):
+        draw_items(REAL, GEN[:5], plan(items_per_reader=8, practice_items=4))
+    everything = draw_items(REAL, GEN[:30], plan(items_per_reader=60))  # 30 + 30 of 30 + 30
+    assert sorted(everything.sets[0]) == sorted(c.patch_id for c in REAL + GEN[:30])
+
+
+def test_per_label_remainders_and_one_disjoint_reader() -> None:
+    draw = draw_items(REAL, GEN, plan(items_per_reader=14, per_label=True))  # 7 real, 7 generated
+    labels = {c.patch_id: c.label for c in REAL + GEN}
+    items = draw.sets[0]
+    assert len(items) == len(set(items)) == 14
+    assert sorted(Counter(labels[i] for i in items if i < 100).values()) == [2, 2, 3]
+    assert len(draw_items(REAL, GEN, plan(shared_items=False, n_readers=1)).sets) == 1

@@ -35,6 +35,15 @@ def test_services_and_health_checks() -> None:
     assert services["worker"]["command"][:2] == ["lungsign", "worker"]
     assert services["web"]["command"][:2] == ["lungsign", "serve"]
     assert "0.0.0.0" in services["web"]["command"]
+    assert "--no-worker" in services["web"]["command"]  # jobs run in the worker service only
+    assert "profiles" not in services["worker"]  # `docker compose up` starts the worker
+
+
+def test_the_gpu_override_reserves_a_gpu_for_the_worker_only() -> None:
+    gpu = yaml.safe_load((ROOT / "docker-compose.gpu.yml").read_text())["services"]
+    assert set(gpu) == {"worker"}
+    (device,) = gpu["worker"]["deploy"]["resources"]["reservations"]["devices"]
+    assert device["capabilities"] == ["gpu"] and device["count"] == 1
 
 
 def test_app_services_share_the_data_volume_and_scaled_urls() -> None:
@@ -81,7 +90,7 @@ def test_compose_itself_accepts_the_file() -> None:
     )
     for key in ("COMPOSE_PROFILES", "COMPOSE_FILE"):
         env.pop(key, None)
-    run = [*cli, "-f", str(COMPOSE), "--profile", "jobs", "config"]
+    run = [*cli, "-f", str(COMPOSE), "-f", str(ROOT / "docker-compose.gpu.yml"), "config"]
     result = subprocess.run(run, env=env, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "LUNGSIGN_SECRET_KEY: s" in result.stdout or '"s"' in result.stdout

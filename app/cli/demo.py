@@ -69,6 +69,6 @@ def _print_setup(setup: DemoSetup, url: str) -> None:
     for username in setup.kept:
         typer.echo(
             f"  {username:<8} {roles[username]:<7} (exists; password unchanged — "
-            "`lungsign demo --reset-passwords` prints new ones)"
+            "`make demo DEMO_ARGS=--reset-passwords` prints new ones)"
         )
     typer.echo("")

@@ -10,9 +10,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 
 from app.config import Settings
@@ -20,7 +21,7 @@ from app.deps import CoordinatorUser, SessionDep, SettingsDep
 from app.errors import LungsignError
 from app.jobs import queue
 from app.schemas import JobPublic
-from app.services import datasets, import_jobs, uploads
+from app.services import dataset_export, datasets, import_jobs, uploads
 from app.services.labels import list_labels
 from app.tables import SPLITS, Job, User
 from app.templating import is_htmx, render
@@ -170,6 +171,19 @@ async def upload_dataset(
     """Queue the import of a zip (multipart ``file`` + ``name``) into a real dataset (202):
     the import summary becomes the job's ``result`` (``GET /api/v1/jobs/{id}``)."""
     return JobPublic.of(await _start_import(request, session, settings, user, background))
+
+
+@api.get("/{dataset_id}/export.zip")
+def export_dataset(
+    session: SessionDep, settings: SettingsDep, user: CoordinatorUser, dataset_id: int
+) -> FileResponse:
+    """A generated dataset as a zip: ``patches.npy`` (int16 HU) and ``manifest.csv``."""
+    path, name = dataset_export.export_generated_zip(
+        session, dataset_id, settings.data_dir / "exports"
+    )
+    return FileResponse(
+        path, media_type="application/zip", filename=name, background=BackgroundTask(path.unlink)
+    )
 
 
 def _job_context(job: Job) -> dict[str, Any]:

@@ -3,10 +3,14 @@ worker's own code run in this process: create, refuse, de-duplicate, run, cancel
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 import time
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -176,3 +180,31 @@ def test_a_job_that_keeps_failing_stops_after_three_attempts_with_its_traceback(
     assert failed.status == "failed" and failed.attempts == 3
     assert failed.message.startswith("failed 3 times")
     assert "Traceback" in failed.log_tail and "IsADirectoryError" in failed.log_tail
+
+
+def test_a_generated_dataset_downloads_as_npy_and_manifest(
+    client: TestClient, db: Database, settings: Settings, admin: dict[str, str], real: str
+) -> None:
+    _start(client, admin, "train_gan", dataset=real, steps=10)
+    run_queue(settings)
+    _start(client, admin, "generate", gan=1, per_label=2, dataset="take-away", seed=3)
+    run_queue(settings)
+    datasets = client.get("/api/v1/datasets", headers=admin).json()
+    ids = {d["name"]: d["id"] for d in datasets}
+    response = client.get(f"/api/v1/datasets/{ids['take-away']}/export.zip", headers=admin)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.content)) as zipped:
+        patches = np.load(io.BytesIO(zipped.read("patches.npy")))
+        manifest = list(csv.DictReader(io.StringIO(zipped.read("manifest.csv").decode())))
+    assert patches.dtype == np.dtype("<i2") and patches.shape == (6, 32, 32)
+    assert [row["label"] for row in manifest] == ["GGO", "GGO", "CAL", "CAL", "NOR", "NOR"]
+    assert {row["model_version"] for row in manifest} == {"1"}
+    with db.session() as session:
+        stored = session.scalars(
+            select(Patch).join(Dataset).where(Dataset.name == "take-away").order_by(Patch.id)
+        ).all()
+        assert [int(row["seed"]) for row in manifest] == [p.seed for p in stored]
+        assert np.array_equal(patches[0], np.frombuffer(stored[0].pixels, "<i2").reshape(32, 32))
+    refused = client.get(f"/api/v1/datasets/{ids[real]}/export.zip", headers=admin)
+    assert refused.status_code == 422 and "only generated datasets" in refused.json()["detail"]
+    assert list((settings.data_dir / "exports").iterdir()) == []  # the temp zip is gone

@@ -58,6 +58,15 @@ def fresh_postgres(url: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
+def bench_environment(tmp: str, database_url: str | None) -> tuple[dict[str, str], Settings]:
+    """The environment and settings of a fresh installation under TMP (or a new database on
+    the PostgreSQL server of DATABASE_URL)."""
+    env = {**os.environ, "LUNGSIGN_DATA_DIR": tmp, "LUNGSIGN_SECRET_KEY": "bench"}
+    if database_url:
+        env["LUNGSIGN_DATABASE_URL"] = fresh_postgres(database_url)
+    return env, Settings(data_dir=Path(tmp), database_url=env.get("LUNGSIGN_DATABASE_URL"))
+
+
 def add_dataset(session: Session, name: str, kind: str, n: int, size: int = 64) -> None:
     """N random 64×64 HU patches labelled GGO/CAL/NOR."""
     rng = np.random.default_rng(len(name))
@@ -216,10 +225,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="PostgreSQL server URL (a fresh database is made)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "LUNGSIGN_DATA_DIR": tmp, "LUNGSIGN_SECRET_KEY": "bench"}
-        if args.database_url:
-            env["LUNGSIGN_DATABASE_URL"] = fresh_postgres(args.database_url)
-        settings = Settings(data_dir=Path(tmp), database_url=env.get("LUNGSIGN_DATABASE_URL"))
+        env, settings = bench_environment(tmp, args.database_url)
         progress("building the installation")
         study_id = build(settings, args.readers, args.items)
         port = free_port()

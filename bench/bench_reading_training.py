@@ -20,12 +20,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from bench_reading import (
     add_dataset,
+    bench_environment,
     free_port,
-    fresh_postgres,
     log_in,
     percentiles,
     progress,
@@ -103,10 +102,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="PostgreSQL server URL (a fresh database is made)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "LUNGSIGN_DATA_DIR": tmp, "LUNGSIGN_SECRET_KEY": "bench"}
-        if args.database_url:
-            env["LUNGSIGN_DATABASE_URL"] = fresh_postgres(args.database_url)
-        settings = Settings(data_dir=Path(tmp), database_url=env.get("LUNGSIGN_DATABASE_URL"))
+        env, settings = bench_environment(tmp, args.database_url)
         progress("building the installation")
         before, during = build(settings, args.readers, args.items)
         port = free_port()

@@ -14,9 +14,9 @@ from PIL import Image
 
 from app.config import Settings
 from app.db import Database
-from app.services.patching import content_hash, pixel_bytes
-from app.tables import Dataset, Job, ModelVersion, Patch
+from app.tables import Job, ModelVersion
 from tests.factories import login, make_user
+from tests.job_factories import store_patch_set
 from tests.models.synthetic import blob_patches
 
 HTML = {"accept": "text/html"}
@@ -25,26 +25,7 @@ POLLS = 'hx-trigger="load delay:1s"'
 
 
 def store_dataset(db: Database, name: str = "real32") -> str:
-    data = blob_patches(2, codes=("GGO", "NOR"))
-    with db.session() as session:
-        dataset = Dataset(name=name, kind="real", patch_size=data.image_size)
-        session.add(dataset)
-        session.flush()
-        for patch, label, patient in zip(data.patches, data.labels, data.patients, strict=True):
-            session.add(
-                Patch(
-                    dataset_id=dataset.id,
-                    source="real",
-                    label_code=label,
-                    patient_key=patient,
-                    split="train",
-                    height=data.image_size,
-                    width=data.image_size,
-                    pixels=pixel_bytes(patch),
-                    content_hash=content_hash(label, patch),
-                )
-            )
-    return name
+    return store_patch_set(db, name, blob_patches(2, codes=("GGO", "NOR")))
 
 
 def add_job(db: Database, **values: Any) -> int:

@@ -56,6 +56,8 @@ def test_questions_a_study_does_not_ask_must_stay_empty(client: TestClient, db: 
         response = post(client, item, body, ann)
         assert (response.status_code, response.json()) == (422, {"detail": reason})
     assert post(client, item, answer(confidence=None, label=None), ann).status_code == 200
+    back = client.get(f"/api/v1/reading/{item}", headers=ann)
+    assert (back.status_code, back.json()) == (409, {"detail": "answers in this study are final"})
 
 
 def test_going_back_shows_the_item_as_it_was(client: TestClient, db: Database) -> None:

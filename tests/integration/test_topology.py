@@ -1,8 +1,8 @@
 """The scaled topology as real processes: a web process and CLI processes on one PostgreSQL.
 
 Runs only on the PostgreSQL + Redis suite (``LUNGSIGN_TEST_DATABASE_URL`` and
-``LUNGSIGN_TEST_REDIS_URL`` set, as ``.ci/run`` does). The worker process on Redis joins this
-test with the jobs issue, once ``lungsign worker`` and ``serve --no-worker`` exist.
+``LUNGSIGN_TEST_REDIS_URL`` set, as ``.ci/run`` does). Web and worker processes on Redis:
+``test_worker_crash.py``.
 """
 
 from __future__ import annotations

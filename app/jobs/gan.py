@@ -107,9 +107,9 @@ def run_train_gan(ctx: JobContext) -> None:
             },
         )
     partial.unlink(missing_ok=True)
-    from app.jobs.queue import MEASURING, enqueue
+    from app.jobs.queue import MEASURING, MEASURING_DELAY_S, enqueue
 
-    enqueue(ctx.settings, measure.id, MEASURING)
+    enqueue(ctx.settings, measure.id, MEASURING, MEASURING_DELAY_S)
 
 
 def run_evaluate_gan(ctx: JobContext) -> None:

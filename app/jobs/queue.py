@@ -52,15 +52,18 @@ def _run_job_message(job_id: int) -> None:
 
 
 MEASURING = -10  # priority of measuring jobs: generation and studies do not wait for them
+MEASURING_DELAY_S = 15  # ... nor a request sent right after training ends (the worker is free)
 
 
-def enqueue(settings: Settings, job_id: int, priority: int = 0) -> None:
-    """Send JOB_ID to the workers (after its row is committed); higher priorities go first."""
+def enqueue(settings: Settings, job_id: int, priority: int = 0, delay: float = 0) -> None:
+    """Send JOB_ID to the workers (after its row is committed); higher priorities go first,
+    DELAY seconds later if asked."""
     queue = queue_for(settings)
-    queue.run_job(job_id, priority=priority)
+    queue.run_job(job_id, priority=priority, delay=delay or None)
     log.info("job %d queued on %s", job_id, queue.huey.name)
 
 
 def pending_job_ids(settings: Settings) -> set[int]:
-    """Job ids waiting in the queue (not those a worker has taken)."""
-    return {int(task.args[0]) for task in queue_for(settings).huey.pending()}
+    """Job ids waiting in the queue or its schedule (not those a worker has taken)."""
+    huey = queue_for(settings).huey
+    return {int(task.args[0]) for task in [*huey.pending(), *huey.scheduled()]}

@@ -12,6 +12,7 @@ import os
 import socket
 import threading
 import uuid
+from datetime import datetime
 from types import FrameType
 
 from huey.consumer import Consumer
@@ -23,6 +24,7 @@ from app.jobs.queue import queue_for
 
 log = logging.getLogger(__name__)
 RECOVER_EVERY_S = 10.0
+FAR_FUTURE = datetime(9999, 1, 1)
 
 
 class _Worker:
@@ -53,7 +55,12 @@ def run_until_idle(settings: Settings) -> int:
     huey = queue_for(settings).huey
     handled = 0
     try:
-        while (task := huey.dequeue()) is not None:
+        while True:
+            for scheduled in huey.read_schedule(FAR_FUTURE):  # delayed ones too: nothing waits
+                huey.enqueue(scheduled)
+            task = huey.dequeue()
+            if task is None:
+                break
             huey.execute(task)
             handled += 1
     finally:

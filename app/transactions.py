@@ -6,6 +6,11 @@ acknowledges writes that a crash can still lose (issue 11, finding 1). Instead `
 it when the response starts: a client never sees a status before its writes are durable, and
 a commit that fails becomes a 500. A route or dependency that raises has its session rolled
 back by ``get_session`` before the error response starts, so nothing half-done is committed.
+
+Commits run on threads of their own (``COMMIT_THREADS``), not the route threadpool: a request
+waiting to commit holds a pooled connection, and if it had to wait for a route thread while
+every route thread waits for a connection, the server would stall (found by
+``bench/bench_reading.py`` at 100 readers: pool timeouts and 500s).
 """
 
 from __future__ import annotations
@@ -14,12 +19,13 @@ import json
 import logging
 from typing import Any
 
+import anyio
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 SESSIONS_KEY = "lungsign_db_sessions"
+COMMIT_THREADS = 16
 
 
 def register(scope: Scope, session: Session) -> None:
@@ -37,6 +43,7 @@ class CommitBeforeResponse:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._commit_threads: anyio.CapacityLimiter | None = None  # made inside the event loop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,8 +57,12 @@ class CommitBeforeResponse:
                 return  # the response was replaced by a 500: drop its body
             if message["type"] == "http.response.start":
                 sessions: list[Session] = scope.get("state", {}).get(SESSIONS_KEY, [])
+                if self._commit_threads is None:
+                    self._commit_threads = anyio.CapacityLimiter(COMMIT_THREADS)
                 try:
-                    await run_in_threadpool(_commit_all, sessions)
+                    await anyio.to_thread.run_sync(
+                        _commit_all, sessions, limiter=self._commit_threads
+                    )
                 except Exception:
                     log.exception("commit failed for %s %s", scope["method"], scope["path"])
                     failed = True

@@ -133,6 +133,7 @@ def intake(session: SessionDep, user: ReaderUser, body: IntakeBody) -> Response:
 def next_item(session: SessionDep, user: ReaderUser, study: int) -> dict[str, Any]:
     """The caller's next unanswered item, or ``{"done": true}``."""
     view = reading.next_item(session, user, study)
+    session.commit()  # releases SQLite's write lock before the response needs another thread
     return {"done": True} if view is None else item_json(view)
 
 
@@ -155,6 +156,7 @@ def submit(session: SessionDep, user: ReaderUser, token: str, body: AnswerBody) 
     """Answer an item; a repeated identical answer returns the stored judgment (200)."""
     answer = reading.Answer(body.verdict, body.confidence, body.label, body.duration_ms)
     result = reading.submit(session, user, token, answer)
+    session.commit()  # releases SQLite's write lock before the response needs another thread
     out = {"item": token, "created": result.created, **judgment_json(result.judgment)}
     if result.feedback is not None:
         out["feedback"] = result.feedback

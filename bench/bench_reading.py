@@ -84,28 +84,32 @@ def add_dataset(session: Session, name: str, kind: str, n: int, size: int = 64) 
         )  # fmt: skip
 
 
-def build(settings: Settings, readers: int, items: int) -> int:
-    """Schema, readers, datasets and an open shared study; the study id."""
+def build(
+    settings: Settings, readers: int, items: int, names: tuple[str, ...] = ("bench",)
+) -> list[int]:
+    """Schema, readers, datasets and one open shared study per name; the study ids."""
     db = prepare_database(settings)
     with db.session() as session:
         for kind in ("real", "generated"):
             add_dataset(session, f"bench-{kind}", kind, n=2 * items)
-    names = [f"reader{i:03d}" for i in range(readers)]
+    usernames = [f"reader{i:03d}" for i in range(readers)]
     password_hash = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
     with db.session() as session:
-        for name in names:
-            session.add(User(username=name, password_hash=password_hash, role="reader"))
-    spec = StudySpec(
-        name="bench", real=RealSource(dataset="bench-real"),
-        generated=GeneratedSource(datasets=["bench-generated"]),
-        items_per_reader=items, readers=names, seed=1,
-    )  # fmt: skip
-    with db.session() as session:
-        study = studies.create_study(session, spec, None)
-        studies.open_study(session, study.id, None)
-        study_id = study.id
+        for username in usernames:
+            session.add(User(username=username, password_hash=password_hash, role="reader"))
+    ids = []
+    for name in names:
+        spec = StudySpec(
+            name=name, real=RealSource(dataset="bench-real"),
+            generated=GeneratedSource(datasets=["bench-generated"]),
+            items_per_reader=items, readers=usernames, seed=1,
+        )  # fmt: skip
+        with db.session() as session:
+            study = studies.create_study(session, spec, None)
+            studies.open_study(session, study.id, None)
+            ids.append(study.id)
     db.dispose()
-    return study_id
+    return ids
 
 
 def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
@@ -227,7 +231,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env, settings = bench_environment(tmp, args.database_url)
         progress("building the installation")
-        study_id = build(settings, args.readers, args.items)
+        (study_id,) = build(settings, args.readers, args.items)
         port = free_port()
         server = start_server(env, port)
         try:

@@ -22,8 +22,8 @@ import tempfile
 import time
 
 from bench_reading import (
-    add_dataset,
     bench_environment,
+    build,
     free_port,
     log_in,
     percentiles,
@@ -36,38 +36,7 @@ from app.cli.server import WORKER_NICENESS
 from app.config import Settings
 from app.db import Database
 from app.jobs import queue, submit
-from app.security import hash_password
-from app.services import studies
-from app.services.setup import prepare_database
-from app.services.study_spec import GeneratedSource, RealSource, StudySpec
-from app.tables import Job, User
-
-PASSWORD = "bench-password-1"
-
-
-def build(settings: Settings, readers: int, items: int) -> list[int]:
-    """Readers, datasets and two open studies; their ids."""
-    db = prepare_database(settings)
-    with db.session() as session:
-        for kind in ("real", "generated"):
-            add_dataset(session, f"bench-{kind}", kind, n=2 * items)
-        password_hash = hash_password(PASSWORD)
-        names = [f"reader{i:03d}" for i in range(readers)]
-        for name in names:
-            session.add(User(username=name, password_hash=password_hash, role="reader"))
-    ids = []
-    for name in ("before", "during"):
-        spec = StudySpec(
-            name=name, real=RealSource(dataset="bench-real"),
-            generated=GeneratedSource(datasets=["bench-generated"]),
-            items_per_reader=items, readers=names, seed=1,
-        )  # fmt: skip
-        with db.session() as session:
-            study = studies.create_study(session, spec, None)
-            studies.open_study(session, study.id, None)
-            ids.append(study.id)
-    db.dispose()
-    return ids
+from app.tables import Job
 
 
 def start_training(settings: Settings) -> int:
@@ -104,7 +73,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env, settings = bench_environment(tmp, args.database_url)
         progress("building the installation")
-        before, during = build(settings, args.readers, args.items)
+        before, during = build(settings, args.readers, args.items, ("before", "during"))
         port = free_port()
         cli = [sys.executable, "-c", "from app.cli import main; main()"]
         web = subprocess.Popen([*cli, "serve", "--no-worker", "--port", str(port)], env=env)

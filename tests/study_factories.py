@@ -10,6 +10,9 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from app.db import Database
+from app.services import studies
+from app.services.study_spec import StudySpec
+from app.services.users import get_user
 from app.tables import Dataset, ModelVersion, Patch
 
 LABELS = ("GGO", "CAL", "NOR")
@@ -90,3 +93,22 @@ def answer(
     verdict: str = "real", confidence: int | None = 3, label: str | None = "GGO", ms: int = 900
 ) -> dict[str, Any]:
     return {"verdict": verdict, "confidence": confidence, "label": label, "duration_ms": ms}
+
+
+def open_reader_study(db: Database, name: str, reader: str, items: int, years: int) -> int:
+    """Datasets real1/gen1 and an open study of ITEMS for READER, whose intake says YEARS."""
+    with_data(db)
+    spec = StudySpec.model_validate(
+        {
+            "name": name,
+            "real": {"dataset": "real1"},
+            "generated": {"datasets": ["gen1"]},
+            "items_per_reader": items,
+            "readers": [reader],
+        }
+    )
+    with db.session() as session:
+        get_user(session, reader).experience_years = years  # intake answered before
+        study = studies.create_study(session, spec, None)
+        studies.open_study(session, study.id, None)
+        return study.id

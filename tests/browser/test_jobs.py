@@ -21,13 +21,10 @@ import pytest
 
 from app.config import Settings
 from app.db import Database
-from app.services import studies
-from app.services.study_spec import StudySpec
-from app.services.users import get_user
 from tests.app.routes.test_jobs_pages import store_dataset
 from tests.factories import Account, make_user
 from tests.servers import _wait_until_up, free_port, lungsign_command, server_env
-from tests.study_factories import with_data
+from tests.study_factories import open_reader_study
 
 pytestmark = pytest.mark.browser
 STEPS = 60  # grids at steps 20, 40, 60: ~15 s on 2 idle CPU cores (minutes when shared)
@@ -56,21 +53,7 @@ def served(settings: Settings) -> Iterator[str]:
 
 
 def open_study(db: Database, reader: Account) -> int:
-    with_data(db)
-    spec = StudySpec.model_validate(
-        {
-            "name": "vtt-during-training",
-            "real": {"dataset": "real1"},
-            "generated": {"datasets": ["gen1"]},
-            "items_per_reader": N_ITEMS,
-            "readers": [reader.username],
-        }
-    )
-    with db.session() as session:
-        get_user(session, reader.username).experience_years = 5
-        study = studies.create_study(session, spec, None)
-        studies.open_study(session, study.id, None)
-        return study.id
+    return open_reader_study(db, "vtt-during-training", reader.username, N_ITEMS, years=5)
 
 
 def log_in(page, base: str, account: Account, target: str) -> None:

@@ -9,11 +9,8 @@ import time
 import pytest
 
 from app.db import Database
-from app.services import studies
-from app.services.study_spec import StudySpec
-from app.services.users import get_user
 from tests.factories import Account, make_user
-from tests.study_factories import with_data
+from tests.study_factories import open_reader_study
 
 pytestmark = pytest.mark.browser
 N_ITEMS = 10
@@ -21,21 +18,7 @@ PAUSE_MS = 150  # the test looks at each item this long before answering
 
 
 def open_study(db: Database, reader: Account) -> int:
-    with_data(db)
-    spec = StudySpec.model_validate(
-        {
-            "name": "browser-vtt",
-            "real": {"dataset": "real1"},
-            "generated": {"datasets": ["gen1"]},
-            "items_per_reader": N_ITEMS,
-            "readers": [reader.username],
-        }
-    )
-    with db.session() as session:
-        get_user(session, reader.username).experience_years = 8  # intake answered before
-        study = studies.create_study(session, spec, None)
-        studies.open_study(session, study.id, None)
-        return study.id
+    return open_reader_study(db, "browser-vtt", reader.username, N_ITEMS, years=8)
 
 
 def log_in(page, base: str, account: Account, target: str) -> None:  # type: ignore[no-untyped-def]

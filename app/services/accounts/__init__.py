@@ -1,1 +1,0 @@
-"""Users, roles and the audit log."""

@@ -1,1 +1,0 @@
-"""Datasets once stored: overview, gallery, patch images, labels, exports, import jobs' pages."""

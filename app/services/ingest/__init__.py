@@ -1,1 +1,0 @@
-"""Reading datasets in: upload bounds, DICOM and pre-cut patches, annotations, patch cutting."""

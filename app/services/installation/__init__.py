@@ -1,1 +1,0 @@
-"""Making an installation ready: the schema, default labels, the demo."""

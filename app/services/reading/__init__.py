@@ -1,1 +1,0 @@
-"""The reading loop: a reader's next item, answers, access and keys."""

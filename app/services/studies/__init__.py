@@ -1,1 +1,0 @@
-"""Reader studies: design, sampling, opening, progress, records, statistics, results."""

@@ -1,1 +1,0 @@
-"""The admin side of training: job forms, job pages' views, model versions."""

@@ -81,8 +81,8 @@ test: install chromium
 # tests that call the mutated function. One module at a time, e.g.
 #   make mutation MUTATION_MODULES=models.hu
 # then a kill score per module (killed + timed out) / (all tested). Details: docs/testing.md.
-MUTATION_MODULES ?= app.services.study_sampling app.services.reading models.folds models.metrics \
-	app.services.study_stats app.security models.hu
+MUTATION_MODULES ?= app.services.studies.sampling app.services.reading.loop models.folds models.metrics \
+	app.services.studies.stats app.security models.hu
 mutation: install
 	@for module in $(MUTATION_MODULES); do \
 		echo "== mutmut run $$module.*"; \

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app import transactions
 from app.config import Settings
 from app.security import same_token
-from app.services import users
+from app.services.accounts import users
 from app.tables import User
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}

@@ -63,3 +63,72 @@ class ModelVersionPublic(BaseModel):
             created_at=row.created_at,
             job_id=row.job_id,
         )
+
+
+class DatasetPublic(BaseModel):
+    id: int
+    name: str
+    kind: str
+    patch_size: int
+    created_at: datetime
+    total: int
+    counts: dict[str, dict[str, int]]
+
+
+class LoginBody(BaseModel):
+    username: str
+    password: str
+
+
+class SessionPublic(BaseModel):
+    username: str
+    role: str
+    csrf_token: str
+
+
+class AnswerBody(BaseModel):
+    verdict: str
+    confidence: int | None = None
+    label: str | None = None
+    duration_ms: int | None = Field(None, ge=0)
+
+
+class IntakeBody(BaseModel):
+    experience_years: int = Field(ge=0, le=70)
+    subspecialty: str = Field("", max_length=120)
+
+
+class ReaderProgressPublic(BaseModel):
+    reader: str
+    answered: int
+    total: int
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class StudyPublic(BaseModel):
+    id: int
+    name: str
+    status: str
+    real: dict[str, str | None] | None
+    generated: dict[str, list[str]]
+    items_per_reader: int
+    real_fraction: float
+    per_label: bool
+    shared_items: bool
+    ask_confidence: bool
+    ask_label: bool
+    allow_changes: bool
+    practice_items: int
+    windows: list[str]
+    instructions: str
+    end_text: str
+    seed: int
+    readers: list[ReaderProgressPublic]
+    created_at: datetime
+    opened_at: datetime | None
+    closed_at: datetime | None
+
+
+class ReadersBody(BaseModel):
+    readers: list[str]

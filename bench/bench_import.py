@@ -25,10 +25,10 @@ import pydicom
 
 from app.config import Settings
 from app.demo_cohort import write_cohort
-from app.services.import_types import ImportSummary
-from app.services.ingest import import_directory
-from app.services.ingest_dicom import walk_files
-from app.services.setup import prepare_database
+from app.services.ingest.dicom import walk_files
+from app.services.ingest.directory import import_directory
+from app.services.ingest.types import ImportSummary
+from app.services.installation.setup import prepare_database
 
 
 def files_with_findings(cohort: Path) -> list[str]:

@@ -34,9 +34,9 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.security import hash_password
-from app.services import studies
-from app.services.setup import prepare_database
-from app.services.study_spec import GeneratedSource, RealSource, StudySpec
+from app.services.installation.setup import prepare_database
+from app.services.studies import lifecycle as studies
+from app.services.studies.spec import GeneratedSource, RealSource, StudySpec
 from app.tables import Dataset, Patch, User
 
 PASSWORD = "bench-password-1"

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, make_url, text
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
-from app.services.setup import prepare_database
+from app.services.installation.setup import prepare_database
 
 PG_URL = os.environ.get("LUNGSIGN_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("LUNGSIGN_TEST_REDIS_URL")

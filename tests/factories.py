@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fastapi.testclient import TestClient
 
 from app.db import Database
-from app.services import users
+from app.services.accounts import users
 
 
 @dataclass

@@ -10,7 +10,7 @@ import pytest
 from app.config import Settings
 from app.db import Database
 from app.jobs import classifier, gan, worker
-from app.services.patching import content_hash, pixel_bytes
+from app.services.ingest.patching import content_hash, pixel_bytes
 from app.tables import Dataset, Job, Patch
 from models.classifier import ClassifierConfig
 from models.gan_training import GANConfig

@@ -10,9 +10,9 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from app.db import Database
-from app.services import studies
-from app.services.study_spec import StudySpec
-from app.services.users import get_user
+from app.services.accounts.users import get_user
+from app.services.studies import lifecycle as studies
+from app.services.studies.spec import StudySpec
 from app.tables import Dataset, ModelVersion, Patch
 
 LABELS = ("GGO", "CAL", "NOR")

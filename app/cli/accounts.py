@@ -7,7 +7,7 @@ import sys
 import typer
 
 from app.cli.root import cli, cli_session, emit_json, open_db
-from app.services import users
+from app.services.accounts import users
 
 user_cli = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 token_cli = typer.Typer(help="Manage API tokens.", no_args_is_help=True)

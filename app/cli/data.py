@@ -15,8 +15,8 @@ from app.cli.root import cli, emit_json, fail, open_db
 from app.config import get_settings
 from app.db import Database
 from app.errors import LungsignError
-from app.services.import_types import ImportSummary, ProgressCallback
-from app.services.ingest import import_directory
+from app.services.ingest.directory import import_directory
+from app.services.ingest.types import ImportSummary, ProgressCallback
 
 
 @cli.command("import")

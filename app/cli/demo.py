@@ -8,7 +8,7 @@ from app.cli.root import cli, open_db
 from app.cli.server import serve_app
 from app.config import get_settings
 from app.jobs.demo_pipeline import DemoPipeline
-from app.services.demo import (
+from app.services.installation.demo import (
     DEMO_ACCOUNTS,
     DEMO_PATIENTS,
     DemoSetup,

@@ -24,7 +24,7 @@ cli = typer.Typer(
 
 def open_db() -> Database:
     """The configured database, its schema created or upgraded first."""
-    from app.services.setup import prepare_database
+    from app.services.installation.setup import prepare_database
 
     return prepare_database(get_settings())
 

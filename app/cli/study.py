@@ -17,8 +17,8 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.cli.root import cli, cli_session, emit_json, fail
-from app.services import studies
-from app.services.study_spec import StudySpec
+from app.services.studies import lifecycle as studies
+from app.services.studies.spec import StudySpec
 from app.tables import Study, User
 
 study_cli = typer.Typer(help="Reader studies (visual Turing tests).", no_args_is_help=True)
@@ -114,7 +114,8 @@ def export(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Write judgments.csv, summary.json and figures (SVG + PNG) of a study."""
-    from app.services import study_results  # matplotlib and sklearn: loaded only when needed
+    # matplotlib and sklearn: loaded only when needed
+    from app.services.studies import results as study_results
 
     with cli_session() as session:
         found = studies.find_study(session, study)

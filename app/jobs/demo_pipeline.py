@@ -22,9 +22,9 @@ from app.db import Database
 from app.errors import LungsignError
 from app.jobs import queue, store, submit
 from app.jobs.imports import save_upload
-from app.services import studies
-from app.services.demo import DEMO_ACCOUNTS, DEMO_DATASET, ensure_cohort
-from app.services.study_spec import StudySpec
+from app.services.installation.demo import DEMO_ACCOUNTS, DEMO_DATASET, ensure_cohort
+from app.services.studies import lifecycle as studies
+from app.services.studies.spec import StudySpec
 from app.tables import Job, Study, User
 
 log = logging.getLogger(__name__)

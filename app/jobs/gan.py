@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from app.errors import Invalid
 from app.jobs import store
 from app.jobs.context import JobContext
-from app.services.patching import content_hash, pixel_bytes
-from app.services.rendering import WINDOWS, png_bytes, sample_sheet, window_to_uint8
+from app.services.datasets.rendering import WINDOWS, png_bytes, sample_sheet, window_to_uint8
+from app.services.ingest.patching import content_hash, pixel_bytes
 from app.tables import Dataset, Job, ModelVersion, Patch
 from models.classifier import ClassifierConfig
 from models.gan import IMAGE_SIZES

@@ -10,7 +10,7 @@ from typing import IO
 from app.config import Settings
 from app.errors import LungsignError
 from app.jobs.context import JobContext
-from app.services.uploads import copy_bounded, import_zip, upload_limit
+from app.services.ingest.uploads import copy_bounded, import_zip, upload_limit
 from app.tables import User
 
 

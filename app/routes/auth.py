@@ -7,27 +7,16 @@ from urllib.parse import urlparse
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from app.deps import SessionDep, check_csrf
-from app.services import audit, users
+from app.schemas import LoginBody, SessionPublic
+from app.services.accounts import audit, users
 from app.tables import User
 from app.templating import csrf_token, render
 
 router = APIRouter(tags=["auth"])
 api = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-
-
-class LoginBody(BaseModel):
-    username: str
-    password: str
-
-
-class SessionPublic(BaseModel):
-    username: str
-    role: str
-    csrf_token: str
 
 
 def _start_session(request: Request, user: User) -> None:

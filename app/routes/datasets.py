@@ -1,17 +1,15 @@
 """Datasets: the overview page, the patch gallery, patch images and the JSON API.
 
 An uploaded zip is imported by a worker, not here: the upload routes keep the zip and queue
-an ``import`` job (``app.services.import_jobs``)."""
+an ``import`` job (``app.services.datasets.import_jobs``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, RedirectResponse, Response
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
@@ -20,9 +18,12 @@ from app.config import Settings
 from app.deps import CoordinatorUser, SessionDep, SettingsDep
 from app.errors import LungsignError
 from app.jobs import queue
-from app.schemas import JobPublic
-from app.services import dataset_export, datasets, import_jobs, uploads
-from app.services.labels import list_labels
+from app.schemas import DatasetPublic, JobPublic
+from app.services.datasets import catalog as datasets
+from app.services.datasets import export as dataset_export
+from app.services.datasets import import_jobs
+from app.services.datasets.labels import list_labels
+from app.services.ingest import uploads
 from app.tables import SPLITS, Job, User
 from app.templating import is_htmx, render
 
@@ -46,16 +47,6 @@ UPLOAD_BODY = {
         }
     }
 }
-
-
-class DatasetPublic(BaseModel):
-    id: int
-    name: str
-    kind: str
-    patch_size: int
-    created_at: datetime
-    total: int
-    counts: dict[str, dict[str, int]]
 
 
 def guard_upload_size(request: Request, settings: SettingsDep) -> None:

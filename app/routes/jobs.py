@@ -8,7 +8,7 @@ from fastapi.responses import FileResponse
 from app.deps import AdminUser, CoordinatorUser, SessionDep, SettingsDep
 from app.jobs import queue, submit
 from app.schemas import JobCreate, JobDetail, JobPublic, ModelVersionPublic
-from app.services import model_versions
+from app.services.training import model_versions
 
 api = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 models_api = APIRouter(prefix="/api/v1/models", tags=["models"])

@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from app.deps import AdminUser, CoordinatorUser, SessionDep, SettingsDep
 from app.errors import LungsignError
 from app.jobs import queue, submit
-from app.services import job_forms, job_views
+from app.services.training import job_forms, job_views
 from app.templating import is_htmx, render
 
 router = APIRouter(tags=["jobs"])

@@ -6,14 +6,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, Field
 
 from app.deps import ReaderUser, SessionDep
-from app.services import reading, reading_access
-from app.services.labels import list_labels
-from app.services.reading_keys import CONFIDENCE_KEYS, VERDICT_KEYS, WINDOW_KEY, label_keys
-from app.services.study_progress import reader_studies
-from app.services.study_records import as_utc
+from app.schemas import AnswerBody, IntakeBody
+from app.services.datasets.labels import list_labels
+from app.services.reading import access as reading_access
+from app.services.reading import loop as reading
+from app.services.reading.keys import CONFIDENCE_KEYS, VERDICT_KEYS, WINDOW_KEY, label_keys
+from app.services.studies.progress import reader_studies
+from app.services.studies.records import as_utc
 from app.templating import render
 
 router = APIRouter(tags=["reading"])
@@ -21,18 +22,6 @@ api = APIRouter(prefix="/api/v1/reading", tags=["reading"])
 
 # The same headers for every item image: no ETag or Last-Modified that could differ.
 IMAGE_HEADERS = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
-
-
-class AnswerBody(BaseModel):
-    verdict: str
-    confidence: int | None = None
-    label: str | None = None
-    duration_ms: int | None = Field(None, ge=0)
-
-
-class IntakeBody(BaseModel):
-    experience_years: int = Field(ge=0, le=70)
-    subspecialty: str = Field("", max_length=120)
 
 
 def item_json(view: reading.ItemView) -> dict[str, Any]:

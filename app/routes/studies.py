@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session
 
 from app.deps import CoordinatorUser, SessionDep
 from app.errors import LungsignError, NotFound
-from app.services import datasets, studies, study_results
-from app.services.study_figures import FIGURES
-from app.services.study_progress import reader_progress
-from app.services.study_spec import StudySpec
-from app.services.users import list_users
+from app.services.accounts.users import list_users
+from app.services.datasets import catalog as datasets
+from app.services.studies import lifecycle as studies
+from app.services.studies import results as study_results
+from app.services.studies.figures import FIGURES
+from app.services.studies.progress import reader_progress
+from app.services.studies.spec import StudySpec
 from app.tables import User
 from app.templating import render
 

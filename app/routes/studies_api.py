@@ -2,58 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from app.deps import CoordinatorUser, SessionDep
-from app.services import studies, study_results
-from app.services.study_figures import FORMATS
-from app.services.study_progress import reader_progress
-from app.services.study_spec import StudySpec
+from app.schemas import ReaderProgressPublic, ReadersBody, StudyPublic
+from app.services.studies import lifecycle as studies
+from app.services.studies import results as study_results
+from app.services.studies.figures import FORMATS
+from app.services.studies.progress import reader_progress
+from app.services.studies.spec import StudySpec
 from app.tables import Study
 
 api = APIRouter(prefix="/api/v1/studies", tags=["studies"])
-
-
-class ReaderProgressPublic(BaseModel):
-    reader: str
-    answered: int
-    total: int
-    started_at: datetime | None
-    finished_at: datetime | None
-
-
-class StudyPublic(BaseModel):
-    id: int
-    name: str
-    status: str
-    real: dict[str, str | None] | None
-    generated: dict[str, list[str]]
-    items_per_reader: int
-    real_fraction: float
-    per_label: bool
-    shared_items: bool
-    ask_confidence: bool
-    ask_label: bool
-    allow_changes: bool
-    practice_items: int
-    windows: list[str]
-    instructions: str
-    end_text: str
-    seed: int
-    readers: list[ReaderProgressPublic]
-    created_at: datetime
-    opened_at: datetime | None
-    closed_at: datetime | None
-
-
-class ReadersBody(BaseModel):
-    readers: list[str]
 
 
 def study_public(session: Session, study: Study) -> StudyPublic:

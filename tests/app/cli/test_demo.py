@@ -11,7 +11,7 @@ from app.cli import demo, root
 from app.cli.root import cli
 from app.config import Settings
 from app.db import Database
-from app.services import users
+from app.services.accounts import users
 
 
 @pytest.fixture

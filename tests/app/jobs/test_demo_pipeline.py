@@ -14,7 +14,7 @@ from app.config import Settings
 from app.db import Database
 from app.jobs import demo_pipeline
 from app.jobs.demo_pipeline import DemoPipeline
-from app.services.demo import DemoSetup, ensure_accounts
+from app.services.installation.demo import DemoSetup, ensure_accounts
 from app.tables import Assignment, Job, ModelVersion, Study
 from tests.job_factories import run_queue, use_tiny_models
 

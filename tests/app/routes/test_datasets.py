@@ -11,7 +11,7 @@ from PIL import Image
 
 from app.config import Settings
 from app.db import Database
-from app.services.datasets import list_datasets
+from app.services.datasets.catalog import list_datasets
 from tests.dicom_samples import mixed_cohort, zip_directory
 from tests.factories import api_token, login, make_user
 from tests.job_factories import run_queue

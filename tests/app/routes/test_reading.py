@@ -6,8 +6,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.db import Database
-from app.services.labels import list_labels
-from app.services.reading_keys import RESERVED, label_keys
+from app.services.datasets.labels import list_labels
+from app.services.reading.keys import RESERVED, label_keys
 from app.tables import Assignment, AssignmentItem, Judgment, User
 from tests.factories import Account, api_token, login, make_user
 from tests.study_factories import answer, create_open_study, with_data

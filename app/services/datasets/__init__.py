@@ -1,0 +1,1 @@
+"""Datasets once stored: overview, gallery, patch images, labels, exports, import jobs' pages."""

@@ -1,0 +1,1 @@
+"""Reading datasets in: upload bounds, DICOM and pre-cut patches, annotations, patch cutting."""

@@ -1,0 +1,1 @@
+"""Making an installation ready: the schema, default labels, the demo."""

@@ -1,0 +1,1 @@
+"""The reading loop: a reader's next item, answers, access and keys."""

@@ -1,0 +1,1 @@
+"""Reader studies: design, sampling, opening, progress, records, statistics, results."""

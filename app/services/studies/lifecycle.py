@@ -1,0 +1,119 @@
+"""Studies: create from a spec, look up, assign readers, open and close."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import Conflict, Invalid, NotFound
+from app.services.accounts import audit, users
+from app.services.studies import opening as study_opening
+from app.services.studies.spec import StudySpec
+from app.tables import Assignment, Dataset, Study, User, utcnow
+
+
+def create_study(session: Session, spec: StudySpec, user: User | None) -> Study:
+    """A draft study from SPEC, with its readers assigned."""
+    if session.scalar(select(Study.id).where(Study.name == spec.name)):
+        raise Conflict(f"study {spec.name!r} already exists")
+    if spec.real_fraction > 0 and spec.real is None:
+        raise Invalid("real_fraction > 0 needs a real dataset")
+    if spec.real_fraction < 1 and not spec.generated.datasets:
+        raise Invalid("real_fraction < 1 needs at least one generated dataset")
+    fields = spec.model_dump(exclude={"real", "generated", "readers"})
+    study = Study(**fields, created_by_id=user.id if user else None)
+    if spec.real is not None:
+        study.real_dataset_id = _dataset(session, spec.real.dataset, "real").id
+        study.real_split = spec.real.split
+    study.generated_datasets = [_dataset(session, n, "generated") for n in spec.generated.datasets]
+    session.add(study)
+    session.flush()
+    assign_readers(session, study, spec.readers, user)
+    study_opening.check_feasible(session, study)
+    audit.record(session, user, "study_create", study.name, study_id=study.id)
+    return study
+
+
+def get_study(session: Session, study_id: int) -> Study:
+    study = session.get(Study, study_id)
+    if study is None:
+        raise NotFound(f"no study {study_id}")
+    return study
+
+
+def find_study(session: Session, ref: str) -> Study:
+    """A study by name, or by id when REF is a number."""
+    study = session.scalar(select(Study).where(Study.name == ref))
+    if study is None and ref.isdigit():
+        study = session.get(Study, int(ref))
+    if study is None:
+        raise NotFound(f"no study {ref!r}")
+    return study
+
+
+def list_studies(session: Session) -> list[Study]:
+    return list(session.scalars(select(Study).order_by(Study.created_at.desc(), Study.id.desc())))
+
+
+def readers_of(session: Session, study_id: int) -> list[User]:
+    query = (
+        select(User)
+        .join(Assignment, Assignment.reader_id == User.id)
+        .where(Assignment.study_id == study_id)
+        .order_by(User.username)
+    )
+    return list(session.scalars(query))
+
+
+def assign_readers(
+    session: Session, study: Study, usernames: list[str], user: User | None
+) -> list[Assignment]:
+    """Give each named user an assignment (users already assigned are left as they are)."""
+    if study.status != "draft" and not study.shared_items:
+        raise Conflict("readers join a disjoint study only while it is a draft")
+    have = {r.username for r in readers_of(session, study.id)}
+    added = []
+    for name in dict.fromkeys(usernames):
+        if name in have:
+            continue
+        reader = users.get_user(session, name)
+        assignment = study_opening.new_assignment(session, study, reader)
+        added.append(assignment)
+    if added:
+        names = [a.reader.username for a in added]
+        audit.record(session, user, "study_assign", study.name, readers=names)
+    return added
+
+
+def open_study(session: Session, study_id: int, user: User | None) -> Study:
+    """Draw items and render images on first opening; reopen a closed study as it was."""
+    study = get_study(session, study_id)
+    if study.status == "open":
+        return study
+    if study.status == "draft":
+        study_opening.draw_and_render(session, study)
+        study.opened_at = utcnow()
+    study.status = "open"
+    audit.record(session, user, "study_open", study.name, study_id=study.id)
+    return study
+
+
+def close_study(session: Session, study_id: int, user: User | None) -> Study:
+    """Stop reading; judgments stay, and the study can be reopened."""
+    study = get_study(session, study_id)
+    if study.status == "draft":
+        raise Conflict("a draft study has not been opened")
+    if study.status == "open":
+        study.status = "closed"
+        study.closed_at = utcnow()
+        audit.record(session, user, "study_close", study.name, study_id=study.id)
+    return study
+
+
+def _dataset(session: Session, name: str, kind: str) -> Dataset:
+    dataset = session.scalar(select(Dataset).where(Dataset.name == name))
+    if dataset is None:
+        raise NotFound(f"no dataset {name!r}")
+    if dataset.kind != kind:
+        raise Invalid(f"dataset {name!r} is {dataset.kind}, not {kind}")
+    return dataset

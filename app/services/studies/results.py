@@ -1,0 +1,70 @@
+"""A study's results and exports (CSV, JSON, figures); every export is audit-logged."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.errors import NotFound
+from app.services.accounts import audit
+from app.services.studies.figures import FIGURES, FORMATS, render_figure
+from app.services.studies.lifecycle import get_study
+from app.services.studies.records import load_records, reader_profiles, write_csv
+from app.services.studies.stats import summarize
+from app.tables import User
+
+
+def results(session: Session, study_id: int) -> dict[str, Any]:
+    """The summary statistics of a study (see ``study_stats``)."""
+    study = get_study(session, study_id)
+    summary = summarize(load_records(session, study.id), reader_profiles(session, study.id))
+    return {"study": study.name, "status": study.status, **summary}
+
+
+def export_summary(session: Session, study_id: int, user: User | None) -> dict[str, Any]:
+    summary = results(session, study_id)
+    audit.record(session, user, "study_export_summary", summary["study"], study_id=study_id)
+    return summary
+
+
+def export_csv(session: Session, study_id: int, user: User | None) -> str:
+    """The judgments in long format, one row per judgment."""
+    study = get_study(session, study_id)
+    out = io.StringIO()
+    write_csv(load_records(session, study.id), out)
+    audit.record(session, user, "study_export_csv", study.name, study_id=study.id)
+    return out.getvalue()
+
+
+def export_figure(session: Session, study_id: int, name: str, fmt: str, user: User | None) -> bytes:
+    if name not in FIGURES or fmt not in FORMATS:
+        raise NotFound(f"no figure {name}.{fmt}")
+    study = get_study(session, study_id)
+    records = load_records(session, study.id)
+    summary = summarize(records, reader_profiles(session, study.id))
+    audit.record(session, user, "study_export_figure", study.name, figure=f"{name}.{fmt}")
+    return render_figure(name, fmt, records, summary)
+
+
+def export_directory(session: Session, study_id: int, out: Path, user: User | None) -> list[Path]:
+    """Write judgments.csv, summary.json and every figure as SVG and PNG into OUT."""
+    study = get_study(session, study_id)
+    records = load_records(session, study.id)
+    summary = {"study": study.name, "status": study.status}
+    summary.update(summarize(records, reader_profiles(session, study.id)))
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "judgments.csv", out / "summary.json"]
+    with written[0].open("w", newline="") as fh:
+        write_csv(records, fh)
+    written[1].write_text(json.dumps(summary, indent=2) + "\n")
+    for name in FIGURES:
+        for fmt in FORMATS:
+            path = out / f"{name}.{fmt}"
+            path.write_bytes(render_figure(name, fmt, records, summary))
+            written.append(path)
+    audit.record(session, user, "study_export", study.name, out=str(out), files=len(written))
+    return written

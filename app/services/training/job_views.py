@@ -72,6 +72,7 @@ class ModelCard:
     row: ModelVersion
     sheet_url: str | None
     made_by_job: int | None
+    measured_by_job: Job | None = None  # a GAN's evaluate job, while its figures are pending
 
 
 def loss_chart(losses: list[list[float]]) -> LossChart | None:
@@ -162,10 +163,20 @@ def model_cards(session: Session) -> dict[str, list[ModelCard]]:
     for row in model_versions.list_versions(session):
         has_sheet = row.kind == "gan" and sheet_path(row).is_file()
         sheet = f"/models/{row.id}/sheet.png" if has_sheet else None
-        cards.setdefault(row.kind, []).append(ModelCard(row, sheet, row.job_id))
+        card = ModelCard(row, sheet, row.job_id, _evaluate_job(session, row))
+        cards.setdefault(row.kind, []).append(card)
     for group in cards.values():
         group.sort(key=lambda c: (not c.row.is_current, -c.row.version))
     return cards
+
+
+def _evaluate_job(session: Session, row: ModelVersion) -> Job | None:
+    """The evaluate job its training queued, for a GAN whose figures are not in yet."""
+    if row.kind != "gan" or "c2st_accuracy" in (row.metrics or {}) or row.job_id is None:
+        return None
+    trained = session.get(Job, row.job_id)
+    job_id = (trained.result or {}).get("evaluate_job") if trained else None
+    return session.get(Job, int(job_id)) if job_id is not None else None
 
 
 def promote(session: Session, model_id: int) -> dict[str, list[ModelCard]]:

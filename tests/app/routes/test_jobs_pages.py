@@ -255,3 +255,13 @@ def test_models_side_by_side_and_promote(client: TestClient, db: Database, tmp_p
     sheet = client.get(f"/models/{gan_id}/sheet.png")
     assert sheet.status_code == 200 and sheet.content.startswith(b"\x89PNG")
     assert client.get(f"/models/{clf_id}/sheet.png").status_code == 404
+
+
+def test_unmeasured_gan_links_its_evaluate_job(client: TestClient, db: Database) -> None:
+    evaluate = add_job(db, kind="evaluate", params={"gan": 1}, status="queued")
+    trained = add_job(db, status="succeeded", result={"model_version": 1, "evaluate_job": evaluate})
+    with db.session() as session:
+        session.add(ModelVersion(kind="gan", version=1, job_id=trained, checkpoint_path="x.pt"))
+    login(client, make_user(db, "admin"))
+    page = client.get("/models").text
+    assert f'<a href="/jobs/{evaluate}">evaluate job #{evaluate}</a> is queued' in page

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
+from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from app.bodies import BodyLimit
 from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import LungsignError
 from app.routes import ROUTERS
+from app.tables import User
+from app.templating import render
 from app.transactions import CommitBeforeResponse
 
 log = logging.getLogger(__name__)
@@ -29,6 +36,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = db or Database(settings.sqlalchemy_url)
     app.state.templates = Jinja2Templates(directory=str(settings.templates_dir))
+    app.add_middleware(BodyLimit)
     app.add_middleware(CommitBeforeResponse)
     app.add_middleware(
         SessionMiddleware,
@@ -47,27 +55,71 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     for router in ROUTERS:
         app.include_router(router)
     app.add_exception_handler(LungsignError, _domain_error)
-    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # unknown paths too
     app.add_exception_handler(RequestValidationError, _validation_error)
     return app
 
 
+ERROR_TITLES = {
+    400: "That request cannot be done",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed here",
+    409: "Not possible now",
+    422: "Check what was entered",
+}
+
+
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
-        "accept", ""
+    """A browser page (not /api/..., not htmx, and asking for HTML) gets HTML errors;
+    everything else keeps JSON ``{"detail": ...}``."""
+    return (
+        not request.url.path.startswith("/api/")
+        and request.headers.get("HX-Request") != "true"
+        and "text/html" in request.headers.get("accept", "")
     )
+
+
+async def _error(request: Request, status_code: int, detail: str, headers: Any = None) -> Response:
+    """DETAIL as JSON, or as an HTML page in the site's layout when a browser page asked."""
+    if not _wants_html(request):
+        return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
+    title = ERROR_TITLES.get(status_code, "Something went wrong")
+    if status_code == 404 and detail == "Not Found":  # no route at all
+        detail = f"There is no page at {request.url.path}."
+    ctx = {
+        "title": title,
+        "detail": detail,
+        "status_code": status_code,
+        "path": request.url.path,
+        "user": await run_in_threadpool(_page_user, request),
+    }
+    return render(request, "pages/error.html", ctx, status_code=status_code)
+
+
+def _page_user(request: Request) -> SimpleNamespace | None:
+    """The logged-in user's name and role for the top bar, read afresh: the request's own
+    session (and the user loaded through it) may be rolled back and closed by now."""
+    user_id, version = request.session.get("user_id"), request.session.get("sv")
+    if not user_id:
+        return None
+    with request.app.state.db.session() as session:
+        user = session.get(User, user_id)
+        if user is None or not user.active or user.session_version != version:
+            return None
+        return SimpleNamespace(username=user.username, role=user.role)
 
 
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LungsignError)
-    return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+    return await _error(request, exc.status_code, str(exc))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+    assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 401 and _wants_html(request):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    return await _error(request, exc.status_code, str(exc.detail), exc.headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -75,4 +127,4 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     problems = "; ".join(
         f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
     )
-    return JSONResponse({"detail": problems}, status_code=422)
+    return await _error(request, 422, problems)

@@ -107,3 +107,42 @@ def test_question_panel_hides_at_the_end_on_review_and_when_closed(
     page.wait_for_selector("#message:text-is('the study is closed')")
     assert page.locator("#item").is_hidden()  # no broken image beside the answer buttons
     assert page.locator("button[data-verdict]").first.is_hidden()
+
+
+def test_browser_errors_are_pages_in_the_layout_and_the_api_keeps_json(
+    live_server: str, page, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    reader = make_user(db, "reader", "ann")
+    with db.session() as session:
+        get_user(session, reader.username).experience_years = 4
+    log_in(page, live_server, reader, "/reading")
+
+    response = page.goto(f"{live_server}/studies")
+    assert response.status == 403
+    assert page.locator("h1").inner_text() == "Not allowed"
+    assert page.locator("[role=alert]").inner_text() == "this needs the coordinator role"
+    assert page.locator(".topbar .brand").is_visible()  # the site's layout, not raw JSON
+    assert page.locator("main a[href='/reading']").is_visible()
+    shoot(page, "error-403")
+
+    response = page.goto(f"{live_server}/reading/999")
+    assert response.status == 404
+    assert page.locator("h1").inner_text() == "Not found"
+    assert "no such study among your assignments" in page.locator("main").inner_text()
+    response = page.goto(f"{live_server}/no-such-page")
+    assert response.status == 404
+    assert page.locator("h1").inner_text() == "Not found"
+    page.click("main >> text=Home")
+    page.wait_for_url(f"{live_server}/")
+
+    api = page.request.get(f"{live_server}/api/v1/reading/next?study=999")
+    assert api.status == 404
+    assert api.json() == {"detail": "no such study among your assignments"}
+    api = page.request.get(f"{live_server}/api/v1/studies", headers={"Accept": "text/html"})
+    assert api.status == 403
+    assert api.json() == {"detail": "this needs the coordinator role"}
+
+    page.context.clear_cookies()
+    response = page.goto(f"{live_server}/no-such-page")
+    assert response.status == 404
+    assert page.locator("main a[href^='/login']").is_visible()  # logged out: a way in

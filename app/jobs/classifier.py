@@ -3,7 +3,8 @@ patches recorded as a ``classifier`` version, and evaluation of a version on a d
 
 from __future__ import annotations
 
-import shutil
+import hashlib
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -40,8 +41,12 @@ def check_classifier_data(real: PatchSet, dataset_name: str, folds: int, seed: i
 
 def run_train_classifier(ctx: JobContext) -> None:
     """Cross-validate MODE (and real-only on the same folds when MODE uses generated patches),
-    then train on all real patches and record the model. Finished folds are kept under
-    ``models/training/classifier-job<ID>/``, so a resumed job skips them."""
+    then train on all real patches and record the model.
+
+    Each finished fold's out-of-fold probabilities are kept under ``models/training/folds/``,
+    keyed by everything that determines them (data snapshot, folds, seed, fraction, config,
+    the generated set's content): a resumed job skips its finished folds, and a later job
+    with the same key (the ``real-only`` run after a ``gan-pretrain`` one) reuses them."""
     p = ctx.params
     mode, generated_name = p["mode"], p.get("generated")
     cfg = replace(CLASSIFIER_DEFAULTS, seed=p["seed"])
@@ -50,6 +55,11 @@ def run_train_classifier(ctx: JobContext) -> None:
         snap = store.snapshot(session, dataset)
         real = store.load_patch_set(session, dataset)
         generated = _generated(session, generated_name, real) if generated_name else None
+        generated_snap = (
+            store.snapshot(session, store.get_dataset(session, generated_name))
+            if generated_name
+            else None
+        )
         normal = store.normal_code(session)
         lineage = {
             "dataset": dataset.name,
@@ -58,11 +68,15 @@ def run_train_classifier(ctx: JobContext) -> None:
             "parent_gan_version": _parent_gan(session, generated_name),
         }
     splits = check_classifier_data(real, p["dataset"], p["folds"], p["seed"])
-    resume = store.models_dir(ctx.settings) / "training" / f"classifier-job{ctx.job_id}"
+    cache = fold_cache(ctx.settings, snap, splits, p, cfg)
     runs = [mode] if mode == "real-only" else [mode, "real-only"]
     preds = {}
     for i, run in enumerate(runs):
         step = _fold_progress(ctx.progress, i, len(runs) + 1, run)
+        resume = cache / (run if run == "real-only" else f"{run}-{str(generated_snap)[:16]}")
+        reused = len(list(resume.glob("*-fold*.npy")))
+        if reused:
+            ctx.log(f"{run}: {reused} of {len(splits)} folds already computed, reused")
         preds[run] = cross_validate(
             real, cfg, run, splits, p["train_fraction"], generated, step, resume_dir=resume
         )
@@ -101,7 +115,20 @@ def run_train_classifier(ctx: JobContext) -> None:
         )
         ctx.complete(session, {"model_version": row.version, **summary, **_headline(report)})
     checkpoint.unlink(missing_ok=True)
-    shutil.rmtree(resume, ignore_errors=True)
+
+
+def fold_cache(
+    settings: Settings, snap: str, splits: Folds, params: dict[str, Any], cfg: ClassifierConfig
+) -> Path:
+    """The folder of out-of-fold probabilities for this data, folds and training config."""
+    key = {
+        "snapshot": snap,
+        "splits": hashlib.sha256(b"|".join(test.tobytes() for _, test in splits)).hexdigest(),
+        "train_fraction": params["train_fraction"],
+        "config": cfg.to_dict(),
+    }
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+    return store.models_dir(settings) / "training" / "folds" / digest[:24]
 
 
 def run_evaluate_classifier(ctx: JobContext) -> None:

@@ -139,6 +139,12 @@ def test_gan_generate_classifier_evaluate_as_jobs(
         assert generated and generated <= 9
         assert row.lineage["parent_gan_version"] == 1 and row.lineage["generated"] == "gen"
         assert "accuracy_difference" in row.metrics["paired_vs_real_only"]
+    # real-only on the same folds was part of that job: this one reuses its folds
+    real_only = _start(client, admin, "train_classifier", dataset=real, folds=3)
+    run_queue(settings)
+    again = client.get(f"/api/v1/jobs/{real_only['id']}", headers=admin).json()
+    assert again["status"] == "succeeded", again["log_tail"]
+    assert "real-only: 3 of 3 folds already computed, reused" in again["log_tail"]
     promoted = client.post(f"/api/v1/models/{gan['id']}/promote", headers=admin).json()
     assert promoted["current"] is True
     checkpoint = client.get(f"/api/v1/models/{gan['id']}/checkpoint", headers=admin)

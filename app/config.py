@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     pseudonym_key: str | None = None  # keys patient pseudonyms; default: generated into data_dir
     patch_size: int = 64
     max_upload_mb: int = 512
+    max_body_kb: int = 64  # any other request body (forms, JSON); see app/bodies.py
     cookie_secure: bool = False  # set true behind HTTPS
     job_stale_s: float = 60.0  # a running job without a heartbeat this long is resumed
     static_dir: Path = REPO_ROOT / "static"

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.bodies import BodyLimit
+from app.bodies import BodyLimit
 from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import LungsignError
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = db or Database(settings.sqlalchemy_url)
     app.state.templates = Jinja2Templates(directory=str(settings.templates_dir))
+    app.add_middleware(BodyLimit)
     app.add_middleware(BodyLimit)
     app.add_middleware(CommitBeforeResponse)
     app.add_middleware(

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 
+from app.bodies import takes_upload
 from app.config import Settings
 from app.deps import CoordinatorUser, SessionDep, SettingsDep
 from app.errors import LungsignError
@@ -23,7 +24,6 @@ from app.services.datasets import catalog as datasets
 from app.services.datasets import export as dataset_export
 from app.services.datasets import import_jobs
 from app.services.datasets.labels import list_labels
-from app.services.ingest import uploads
 from app.tables import SPLITS, Job, User
 from app.templating import is_htmx, render
 
@@ -47,13 +47,6 @@ UPLOAD_BODY = {
         }
     }
 }
-
-
-def guard_upload_size(request: Request, settings: SettingsDep) -> None:
-    """413 before the body is read when Content-Length already says it is too large."""
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > uploads.upload_limit(settings):
-        raise HTTPException(413, f"upload larger than the {settings.max_upload_mb} MB limit")
 
 
 async def _start_import(
@@ -82,7 +75,8 @@ def datasets_page(request: Request, session: SessionDep, user: CoordinatorUser) 
     return render(request, "pages/datasets.html", _page_context(session))
 
 
-@router.post("/datasets", dependencies=[Depends(guard_upload_size)])
+@router.post("/datasets")
+@takes_upload  # the body may be as large as the upload limit (app.bodies)
 async def upload_form(
     request: Request,
     session: SessionDep,
@@ -151,7 +145,8 @@ def list_datasets(session: SessionDep, user: CoordinatorUser) -> list[DatasetPub
     return [DatasetPublic(**vars(d), total=d.total) for d in datasets.list_datasets(session)]
 
 
-@api.post("", status_code=202, dependencies=[Depends(guard_upload_size)], openapi_extra=UPLOAD_BODY)
+@api.post("", status_code=202, openapi_extra=UPLOAD_BODY)
+@takes_upload
 async def upload_dataset(
     request: Request,
     session: SessionDep,

@@ -76,8 +76,43 @@ class DatasetPublic(BaseModel):
 
 
 class LoginBody(BaseModel):
+    username: str = Field(max_length=200)
+    password: str = Field(max_length=1024)
+
+
+class PasswordChangeBody(BaseModel):
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
+class PasswordSetBody(BaseModel):
+    new_password: str = Field(max_length=1024)
+
+
+class TokenCreate(BaseModel):
+    username: str = Field(max_length=64, description="whose token (admins may name anyone)")
+    name: str = Field("", max_length=120, description="what the token is for")
+    expires_days: int = Field(90, ge=0, le=3650, description="0: never expires")
+
+
+class TokenPublic(BaseModel):
+    id: int
     username: str
-    password: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenPublic):
+    token: str = Field(description="shown once; only its hash is stored")
+
+
+class UserPublic(BaseModel):
+    username: str
+    role: str
+    active: bool
 
 
 class SessionPublic(BaseModel):

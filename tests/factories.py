@@ -28,7 +28,8 @@ def make_user(db: Database, role: str = "reader", username: str | None = None) -
 
 
 def login(client: TestClient, account: Account) -> str:
-    """Log in through the form, as a browser does; return the session's CSRF token."""
+    """Log in through the form, as a browser does; return the session's CSRF token (a new
+    one: login rotates it, so it is read from the page the login leads to)."""
     page = client.get("/login")
     token = csrf_from(page.text)
     response = client.post(
@@ -42,7 +43,7 @@ def login(client: TestClient, account: Account) -> str:
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
-    return token
+    return csrf_from(client.get("/").text)
 
 
 def csrf_from(html: str) -> str:

@@ -4,6 +4,7 @@ Each module exposes ``router``; add new ones to ``ROUTERS``.
 """
 
 from app.routes import (
+    accounts,
     auth,
     datasets,
     health,
@@ -19,6 +20,8 @@ ROUTERS = [
     health.router,
     auth.router,
     auth.api,
+    accounts.tokens_api,
+    accounts.users_api,
     home.router,
     datasets.router,
     datasets.api,

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlparse
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from app.deps import SessionDep, check_csrf
-from app.schemas import LoginBody, SessionPublic
-from app.services.accounts import audit, users
+from app.deps import CurrentUser, SessionDep, check_csrf
+from app.schemas import LoginBody, PasswordChangeBody, SessionPublic
+from app.security import new_csrf_token
+from app.services.accounts import logins, users
+from app.services.accounts.throttle import Refusal
 from app.tables import User
 from app.templating import csrf_token, render
 
@@ -20,14 +22,20 @@ api = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 def _start_session(request: Request, user: User) -> None:
-    """Log USER in; the CSRF token the login form carried stays valid."""
-    csrf = request.session.get("csrf")
+    """Log USER in with a fresh CSRF token: a token planted before login (or read from the
+    login page) is worth nothing afterwards."""
     request.session.clear()
     request.session["user_id"] = user.id
     request.session["sv"] = user.session_version
-    if csrf:
-        request.session["csrf"] = csrf
-    csrf_token(request)
+    request.session["csrf"] = new_csrf_token()
+
+
+def _address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _too_many(refusal: Refusal) -> dict[str, str]:
+    return {"Retry-After": str(refusal.retry_after_s)}
 
 
 def _safe_next(target: str | None) -> str:
@@ -57,13 +65,19 @@ def login_form(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     """Log in from the form and go on to NEXT."""
-    user = users.authenticate(session, username, password)
-    if user is None:
-        audit.record(session, None, "login_failed", username)
-        ctx = {"next": _safe_next(next), "error": "Wrong username or password."}
-        return render(request, "pages/login.html", ctx, status_code=401)
-    _start_session(request, user)
-    audit.record(session, user, "login", username)
+    outcome = logins.attempt(session, username, password, _address(request), via="form")
+    if not isinstance(outcome, User):
+        if isinstance(outcome, Refusal):
+            error = f"Too many failed logins. Try again in {outcome.retry_after_s} s."
+        else:
+            error = "Wrong username or password."
+        ctx = {"next": _safe_next(next), "error": error}
+        response = render(request, "pages/login.html", ctx, status_code=401)
+        if isinstance(outcome, Refusal):
+            response.status_code = 429
+            response.headers.update(_too_many(outcome))
+        return response
+    _start_session(request, outcome)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
@@ -82,14 +96,25 @@ def logout_form(request: Request, session: SessionDep) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
-@api.post("/login")
-def api_login(request: Request, session: SessionDep, body: LoginBody) -> SessionPublic:
-    """Start a cookie session; send the returned CSRF token as X-CSRF-Token on writes."""
-    user = users.authenticate(session, body.username, body.password)
-    if user is None:
-        raise HTTPException(401, "wrong username or password")
-    _start_session(request, user)
-    return SessionPublic(username=user.username, role=user.role, csrf_token=csrf_token(request))
+@api.post(
+    "/login",
+    response_model=SessionPublic,
+    responses={401: {"description": "wrong credentials"}, 429: {"description": "throttled"}},
+)
+def api_login(request: Request, session: SessionDep, body: LoginBody) -> Response | SessionPublic:
+    """Start a cookie session; send the returned CSRF token as X-CSRF-Token on writes.
+
+    Throttled per account and per address: 429 with Retry-After while locked."""
+    outcome = logins.attempt(session, body.username, body.password, _address(request), "api")
+    if isinstance(outcome, Refusal):  # answered, not raised: the failure counts must commit
+        detail = f"too many failed logins; try again in {outcome.retry_after_s} s"
+        return JSONResponse({"detail": detail}, status_code=429, headers=_too_many(outcome))
+    if outcome is None:
+        return JSONResponse({"detail": "wrong username or password"}, status_code=401)
+    _start_session(request, outcome)
+    return SessionPublic(
+        username=outcome.username, role=outcome.role, csrf_token=csrf_token(request)
+    )
 
 
 @api.post("/logout")
@@ -97,3 +122,28 @@ def api_logout(request: Request, session: SessionDep) -> dict[str, bool]:
     """End the session (and the user's other sessions)."""
     _end_session(request, session)
     return {"ok": True}
+
+
+@api.post(
+    "/password",
+    response_model=SessionPublic,
+    responses={403: {"description": "wrong current password"}, 429: {"description": "throttled"}},
+)
+def change_password(
+    request: Request, session: SessionDep, user: CurrentUser, body: PasswordChangeBody
+) -> Response | SessionPublic:
+    """Change your own password. Every other session ends and every API token of yours is
+    revoked; a cookie session making the change goes on with a fresh cookie."""
+    outcome = logins.change_own_password(
+        session, user, body.current_password, body.new_password, _address(request)
+    )
+    if isinstance(outcome, Refusal):
+        detail = f"too many failed attempts; try again in {outcome.retry_after_s} s"
+        return JSONResponse({"detail": detail}, status_code=429, headers=_too_many(outcome))
+    if outcome is None:
+        return JSONResponse({"detail": "the current password is wrong"}, status_code=403)
+    if request.session.get("user_id") == outcome.id:
+        _start_session(request, outcome)
+    return SessionPublic(
+        username=outcome.username, role=outcome.role, csrf_token=csrf_token(request)
+    )

@@ -1,6 +1,13 @@
-"""Accounts and API tokens."""
+"""Accounts and API tokens.
+
+Ending access (docs/security.md): logout ends every cookie session of the user; a password
+change, an admin's password reset and deactivation also revoke every API token of the user.
+An inactive user cannot log in, and their cookies and tokens stop working at once.
+"""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -8,6 +15,12 @@ from sqlalchemy.orm import Session
 from app import security
 from app.errors import Conflict, Invalid, NotFound
 from app.tables import ROLES, ApiToken, User, utcnow
+from app.text_rules import USERNAME_RE
+
+MIN_PASSWORD = 8  # characters, not counting surrounding whitespace
+MAX_PASSWORD = 1024
+DEFAULT_TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 3650
 
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 
@@ -20,20 +33,38 @@ def has_role(user: User, role: str) -> bool:
 def add_user(session: Session, username: str, password: str, role: str) -> User:
     if role not in ROLES:
         raise Invalid(f"role {role!r} is not one of {', '.join(ROLES)}")
-    if (
-        not username
-        or len(username) > 64
-        or not username.replace("-", "").replace("_", "").replace(".", "").isalnum()
-    ):
-        raise Invalid(f"username {username!r}: use 1-64 letters, digits, '.', '-' or '_'")
-    if len(password) < 8:
-        raise Invalid(f"password for {username!r}: at least 8 characters")
+    check_username(username)
+    check_password(username, password)
     if session.scalar(select(User).where(User.username == username)):
         raise Conflict(f"user {username!r} already exists")
     user = User(username=username, password_hash=security.hash_password(password), role=role)
     session.add(user)
     session.flush()
     return user
+
+
+def check_username(username: str) -> None:
+    """Usernames are ASCII: lower-case letters, digits, '.', '-', '_' (1-64, starting with a
+    letter or digit), so no two can look alike across scripts (Cyrillic 'а' vs Latin 'a')."""
+    if not USERNAME_RE.fullmatch(username):
+        raise Invalid(
+            f"username {username!r}: use 1-64 lower-case ASCII letters, digits, '.', '-' or '_',"
+            " starting with a letter or digit"
+        )
+
+
+def check_password(username: str, password: str) -> None:
+    """At least MIN_PASSWORD characters besides surrounding whitespace, at most MAX_PASSWORD,
+    and not the username."""
+    if len(password.strip()) < MIN_PASSWORD:
+        raise Invalid(
+            f"password for {username!r}: at least {MIN_PASSWORD} characters"
+            " (surrounding spaces do not count)"
+        )
+    if len(password) > MAX_PASSWORD:
+        raise Invalid(f"password for {username!r}: at most {MAX_PASSWORD} characters")
+    if password.strip().lower() == username.lower():
+        raise Invalid(f"password for {username!r}: must not be the username")
 
 
 def get_user(session: Session, username: str) -> User:
@@ -53,32 +84,123 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 
 
 def create_token(session: Session, username: str) -> str:
-    """Store a new token's hash for USERNAME and return the token itself (shown once)."""
+    """A new token for USERNAME with the default expiry (shown once; only its hash is kept)."""
+    return issue_token(session, username)[1]
+
+
+def issue_token(
+    session: Session,
+    username: str,
+    name: str = "",
+    expires_days: int | None = DEFAULT_TOKEN_DAYS,
+) -> tuple[ApiToken, str]:
+    """Store a new token's hash for USERNAME; return its row and the token itself (shown
+    once). EXPIRES_DAYS None or 0: the token never expires."""
     user = get_user(session, username)
+    if not user.active:
+        raise Conflict(f"user {username!r} is deactivated")
+    if expires_days is not None and not 0 <= expires_days <= MAX_TOKEN_DAYS:
+        raise Invalid(f"a token expires after 1 to {MAX_TOKEN_DAYS} days (0: never)")
+    expires = utcnow() + timedelta(days=expires_days) if expires_days else None
     token = security.new_api_token()
-    session.add(ApiToken(user_id=user.id, token_hash=security.hash_api_token(token)))
+    row = ApiToken(
+        user_id=user.id,
+        token_hash=security.hash_api_token(token),
+        name=name[:120],
+        expires_at=expires,
+    )
+    session.add(row)
     session.flush()
-    return token
+    return row, token
 
 
 def user_for_token(session: Session, token: str) -> User | None:
+    """The active owner of a token that is neither revoked nor expired, else None."""
     row = session.scalar(
         select(ApiToken).where(ApiToken.token_hash == security.hash_api_token(token))
     )
-    if row is None or not row.user.active:
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    if row.expires_at is not None and _aware(row.expires_at) <= utcnow():
         return None
     row.last_used_at = utcnow()
     return row.user
 
 
+def list_tokens(session: Session, user: User | None = None) -> list[ApiToken]:
+    """USER's tokens (None: everyone's), newest first, revoked and expired ones included."""
+    query = select(ApiToken).order_by(ApiToken.id.desc())
+    if user is not None:
+        query = query.where(ApiToken.user_id == user.id)
+    return list(session.scalars(query))
+
+
+def revoke_token(session: Session, token_id: int, by: User | None) -> ApiToken:
+    """Revoke a token; BY (None: the CLI) must own it or be an admin."""
+    row = session.get(ApiToken, token_id)
+    if row is None or (by is not None and row.user_id != by.id and not has_role(by, "admin")):
+        raise NotFound(f"no API token {token_id}")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    return row
+
+
+def revoke_tokens(session: Session, user_id: int) -> None:
+    """Revoke every API token of the user."""
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
 def end_sessions(session: Session, user_id: int) -> None:
-    """Invalidate every session cookie of the user (logout; later: password change)."""
+    """Invalidate every session cookie of the user (logout, password change, deactivation)."""
     session.execute(
         update(User)
         .where(User.id == user_id)
         .values(session_version=User.session_version + 1)
         .execution_options(synchronize_session=False)
     )
+
+
+def verify(user: User, password: str) -> bool:
+    """Whether PASSWORD is USER's (for a password change, which also needs the current one)."""
+    return security.verify_password(user.password_hash, password)
+
+
+def set_password(session: Session, username: str, new: str) -> User:
+    """Set (or, for an admin, reset) USERNAME's password; ends sessions, revokes tokens."""
+    user = get_user(session, username)
+    check_password(username, new)
+    user.password_hash = security.hash_password(new)
+    _end_access(session, user)
+    return user
+
+
+def set_active(session: Session, username: str, active: bool, by: User | None = None) -> User:
+    """Deactivate (every session ends and every token is revoked at once) or reactivate;
+    BY (None: the CLI) cannot deactivate themselves."""
+    user = get_user(session, username)
+    if by is not None and by.id == user.id and not active:
+        raise Conflict("you cannot deactivate your own account")
+    user.active = active
+    if not active:
+        _end_access(session, user)
+    return user
+
+
+def _end_access(session: Session, user: User) -> None:
+    session.flush()
+    end_sessions(session, user.id)
+    revoke_tokens(session, user.id)
+    session.refresh(user)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def list_users(session: Session, role: str | None = None) -> list[User]:

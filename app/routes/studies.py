@@ -49,12 +49,52 @@ def spec_from_form(form: Any) -> StudySpec:
     )
 
 
-def _list_page(request: Request, session: Session, error: str | None = None) -> Response:
+FORM_TEXT = (
+    *("name", "real_dataset", "real_split", "items_per_reader", "real_fraction"),
+    *("practice_items", "seed", "instructions", "end_text"),
+)
+FORM_LISTS = ("generated", "windows", "readers")
+FORM_CHECKBOXES = ("per_label", "ask_confidence", "ask_label", "allow_changes")
+
+
+def form_values(form: Any | None) -> dict[str, Any]:
+    """What the create form shows: its defaults, or what was submitted (after an error)."""
+    if form is None:
+        return {
+            "name": "",
+            "real_dataset": "",
+            "real_split": "test",
+            "generated": [],
+            "items_per_reader": "50",
+            "real_fraction": "0.5",
+            "per_label": False,
+            "shared_items": "shared",
+            "practice_items": "0",
+            "seed": "0",
+            "ask_confidence": True,
+            "ask_label": True,
+            "allow_changes": False,
+            "windows": ["lung", "mediastinal"],
+            "instructions": "",
+            "end_text": "",
+            "readers": [],
+        }
+    values: dict[str, Any] = {key: str(form.get(key) or "") for key in FORM_TEXT}
+    values |= {key: [str(v) for v in form.getlist(key)] for key in FORM_LISTS}
+    values |= {key: key in form for key in FORM_CHECKBOXES}
+    values["shared_items"] = form.get("shared_items", "shared")
+    return values
+
+
+def _list_page(
+    request: Request, session: Session, error: str | None = None, form: Any | None = None
+) -> Response:
     ctx = {
         "studies": studies.list_studies(session),
         "datasets": datasets.list_datasets(session),
         "readers": list_users(session),
         "error": error,
+        "values": form_values(form),
     }
     return render(request, "pages/studies.html", ctx, status_code=422 if error else 200)
 
@@ -82,13 +122,14 @@ def studies_page(request: Request, session: SessionDep, user: CoordinatorUser) -
 @router.post("/studies")
 async def create_form(request: Request, session: SessionDep, user: CoordinatorUser) -> Response:
     """Create a draft study from the form."""
+    form = await request.form()
     try:
-        study = studies.create_study(session, spec_from_form(await request.form()), user)
+        study = studies.create_study(session, spec_from_form(form), user)
     except ValidationError as exc:
-        return _list_page(request, session, "; ".join(e["msg"] for e in exc.errors()))
+        return _list_page(request, session, "; ".join(e["msg"] for e in exc.errors()), form)
     except LungsignError as exc:
         session.rollback()
-        return _list_page(request, session, str(exc))
+        return _list_page(request, session, str(exc), form)
     return RedirectResponse(f"/studies/{study.id}", status_code=303)
 
 

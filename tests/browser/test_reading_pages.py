@@ -146,3 +146,45 @@ def test_browser_errors_are_pages_in_the_layout_and_the_api_keeps_json(
     response = page.goto(f"{live_server}/no-such-page")
     assert response.status == 404
     assert page.locator("main a[href^='/login']").is_visible()  # logged out: a way in
+
+
+def test_study_form_keeps_its_fields_and_names_the_largest_design_that_fits(
+    live_server: str, page, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    coordinator = make_user(db, "coordinator")
+    make_user(db, "reader", "ann")
+    with_data(db)  # 18 real and 18 generated patches, 6 per label
+    log_in(page, live_server, coordinator, "/studies")
+    page.fill("input[name=name]", "too-big")
+    page.select_option("select[name=real_dataset]", "real1")
+    page.select_option("select[name=real_split]", "")
+    page.select_option("select[name=generated]", ["gen1"])
+    page.fill("input[name=items_per_reader]", "250")
+    page.check("input[name=allow_changes]")
+    page.uncheck("input[name=ask_confidence]")
+    page.check("input[name=shared_items][value=disjoint]")
+    page.fill("textarea[name=instructions]", "Judge each patch in under 10 s.")
+    page.select_option("select[name=readers]", ["ann"])
+    page.click("form.study-form button[type=submit]")
+
+    alert = page.locator("[role=alert]")
+    assert alert.inner_text() == (
+        "not enough real patches: need 125, have 18; the largest design that fits is 36 items"
+        " per reader (18 real, 18 generated; real fraction 0.5, disjoint sets for 1 reader)"
+    )
+    assert page.input_value("input[name=name]") == "too-big"
+    assert page.input_value("select[name=real_dataset]") == "real1"
+    assert page.input_value("select[name=real_split]") == ""
+    assert page.locator("select[name=generated] option:checked").all_inner_texts() == ["gen1"]
+    assert page.input_value("input[name=items_per_reader]") == "250"
+    assert page.is_checked("input[name=allow_changes]")
+    assert not page.is_checked("input[name=ask_confidence]")
+    assert page.is_checked("input[name=ask_label]")
+    assert page.is_checked("input[name=shared_items][value=disjoint]")
+    assert page.input_value("textarea[name=instructions]") == "Judge each patch in under 10 s."
+    assert page.locator("select[name=readers] option:checked").all_inner_texts() == ["ann"]
+
+    page.fill("input[name=items_per_reader]", "36")  # the design it named
+    page.click("form.study-form button[type=submit]")
+    page.wait_for_url(f"{live_server}/studies/*")
+    assert page.locator("h1").inner_text().startswith("too-big")

@@ -4,7 +4,8 @@ Counts: ``round(items × real_fraction)`` real items (halves round up), the rest
 Stratified draws split each source's count evenly over the labels both pools share, the
 remainder going to randomly chosen labels. Shared studies draw one set for all readers;
 disjoint studies draw one set per reader without replacement. Practice items come from what
-is left, so they never repeat a counted item.
+is left, so they never repeat a counted item. A design the pools cannot serve is refused
+with the shortfall and the largest ``items_per_reader`` that fits the same design.
 """
 
 from __future__ import annotations
@@ -49,7 +50,67 @@ def split_count(total: int, real_fraction: float) -> tuple[int, int]:
 
 
 def draw_items(real: list[Candidate], generated: list[Candidate], plan: DrawPlan) -> Draw:
-    """Draw every reader's item set and the practice items (raises Invalid when short)."""
+    """Draw every reader's item set and the practice items (raises Invalid when short, saying
+    the largest number of items per reader that the pools can serve for the same design)."""
+    try:
+        return _draw(real, generated, plan)
+    except Invalid as exc:
+        raise Invalid(f"{exc}; {_advice(real, generated, plan)}") from exc
+
+
+def largest_fit(real: list[Candidate], generated: list[Candidate], plan: DrawPlan) -> int:
+    """The largest items_per_reader, at most the plan's, that the pools surely serve with the
+    plan's real fraction, stratification, readers and practice items (0: none does).
+
+    Stratified draws are counted with each label's share rounded up, so the number given
+    always draws, whatever labels the seed gives the remainder to."""
+    pools = {"real": _by_label(real), "generated": _by_label(generated)}
+    n_sets = 1 if plan.shared_items else max(plan.n_readers, 1)
+    for n in range(plan.items_per_reader, 0, -1):
+        if _fits(pools, n, n_sets, plan):
+            return n
+    return 0
+
+
+def _fits(pools: dict[str, dict[str, list[int]]], n: int, n_sets: int, plan: DrawPlan) -> bool:
+    counts = dict(zip(("real", "generated"), split_count(n, plan.real_fraction), strict=True))
+    practice = split_count(plan.practice_items, plan.real_fraction)
+    if plan.per_label:
+        used = [pools[s] for s, k in counts.items() if k > 0]
+        labels = set.intersection(*(set(p) for p in used)) if used else set()
+        if not labels:
+            return False
+        for source, k in counts.items():
+            share = math.ceil(k / len(labels))
+            if any(n_sets * share > len(pools[source].get(label, [])) for label in labels):
+                return False
+    for (source, k), p in zip(counts.items(), practice, strict=True):
+        if n_sets * k + p > sum(len(ids) for ids in pools[source].values()):
+            return False
+    return True
+
+
+def _advice(real: list[Candidate], generated: list[Candidate], plan: DrawPlan) -> str:
+    n = largest_fit(real, generated, plan)
+    if n == 0:
+        practice = f" and {plan.practice_items} practice items" if plan.practice_items else ""
+        return f"no number of items per reader fits these patches{practice}"
+    n_real, n_gen = split_count(n, plan.real_fraction)
+    design = f"real fraction {plan.real_fraction:g}"
+    if plan.per_label:
+        design += ", stratified per label"
+    if not plan.shared_items:
+        readers = max(plan.n_readers, 1)
+        design += f", disjoint sets for {readers} reader{'s' if readers > 1 else ''}"
+    if plan.practice_items:
+        design += f", {plan.practice_items} practice items"
+    return (
+        f"the largest design that fits is {n} items per reader "
+        f"({n_real} real, {n_gen} generated; {design})"
+    )
+
+
+def _draw(real: list[Candidate], generated: list[Candidate], plan: DrawPlan) -> Draw:
     rng = random.Random(plan.seed)
     pools = {"real": _by_label(real), "generated": _by_label(generated)}
     n_real, n_gen = split_count(plan.items_per_reader, plan.real_fraction)

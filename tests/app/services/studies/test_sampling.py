@@ -11,6 +11,7 @@ from app.services.studies.sampling import (
     Candidate,
     DrawPlan,
     draw_items,
+    largest_fit,
     reader_order,
     reader_seed,
     split_count,
@@ -95,7 +96,7 @@ def test_one_item_of_a_source_still_draws_from_a_shared_label() -> None:
 
 
 def test_shortfalls_name_the_source_and_an_exact_fit_is_drawn() -> None:
-    with pytest.raises(Invalid, match=r"^not enough real patches: need 20, have 12$"):
+    with pytest.raises(Invalid, match=r"^not enough real patches: need 20, have 12; "):
         draw_items(REAL[:12], GEN, plan(items_per_reader=40))
     with pytest.raises(Invalid, match=r"^not enough real \(practice\) patches: need 13, have 12"):
         draw_items(REAL[:18], GEN, plan(items_per_reader=12, practice_items=26))
@@ -112,3 +113,31 @@ def test_per_label_remainders_and_one_disjoint_reader() -> None:
     assert len(items) == len(set(items)) == 14
     assert sorted(Counter(labels[i] for i in items if i < 100).values()) == [2, 2, 3]
     assert len(draw_items(REAL, GEN, plan(shared_items=False, n_readers=1)).sets) == 1
+
+
+def test_a_shortfall_names_the_largest_design_that_fits_and_that_design_draws() -> None:
+    message = (
+        "not enough real patches: need 125, have 12; the largest design that fits is "
+        "24 items per reader (12 real, 12 generated; real fraction 0.5)"
+    )
+    with pytest.raises(Invalid) as refused:
+        draw_items(REAL[:12], GEN, plan(items_per_reader=250))
+    assert str(refused.value) == message
+    designs = [
+        plan(items_per_reader=250, real_fraction=0.25),  # the 40 generated run out first
+        plan(items_per_reader=90, per_label=True),  # 10 real per label
+        plan(items_per_reader=30, shared_items=False, practice_items=4),  # 3 readers share 30 + 40
+        plan(items_per_reader=30, per_label=True, shared_items=False, real_fraction=0.3),
+    ]
+    for design in designs:
+        n = largest_fit(REAL, GEN, design)
+        assert 0 < n < design.items_per_reader
+        with pytest.raises(Invalid, match=rf"; the largest design that fits is {n} items per "):
+            draw_items(REAL, GEN, design)
+        for seed in range(10):  # whatever labels the seed gives the remainders to
+            fitted = {**design.__dict__, "items_per_reader": n, "seed": seed}
+            draw_items(REAL, GEN, DrawPlan(**fitted))
+    assert largest_fit(REAL, GEN, plan(items_per_reader=250, real_fraction=0.25)) == 54  # 14 + 40
+    assert largest_fit(REAL, GEN, plan(items_per_reader=90, per_label=True)) == 60
+    assert largest_fit(REAL, [], plan(items_per_reader=5)) == 1  # 1 real, 0 generated
+    assert largest_fit(REAL[:2], GEN, plan(items_per_reader=5, practice_items=6)) == 0

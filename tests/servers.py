@@ -51,7 +51,7 @@ def running(command: Sequence[str], env: dict[str, str], base: str) -> Iterator[
     """Start COMMAND, wait until BASE/healthz answers, yield BASE, then stop it."""
     process = subprocess.Popen(list(command), env=env)
     try:
-        _wait_until_up(base, process)
+        wait_until_up(base, process)
         yield base
     finally:
         process.terminate()
@@ -62,7 +62,7 @@ def running(command: Sequence[str], env: dict[str, str], base: str) -> Iterator[
             process.wait()
 
 
-def _wait_until_up(base: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+def wait_until_up(base: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -16,6 +18,7 @@ from app.cli.root import cli, open_db
 from app.config import get_settings
 
 WORKER_NICENESS = 10
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def serve_app(
@@ -41,7 +44,8 @@ def worker_process(start: bool) -> Iterator[None]:
         yield
         return
     command = [sys.executable, "-c", "from app.cli import main; main()", "worker"]
-    child = subprocess.Popen(command, preexec_fn=lambda: os.nice(WORKER_NICENESS))
+    parent = os.getpid()
+    child = subprocess.Popen(command, preexec_fn=lambda: _as_worker_child(parent))
     try:
         yield
     finally:
@@ -50,6 +54,19 @@ def worker_process(start: bool) -> Iterator[None]:
             child.wait(timeout=30)
         except subprocess.TimeoutExpired:
             child.kill()
+
+
+def _as_worker_child(parent: int) -> None:
+    """In the forked child, before the worker starts: lower priority, and a SIGTERM when the
+    server process ends however it ends. uvicorn re-raises the SIGTERM it caught once it has
+    shut down, so the server can die before ``worker_process`` gets to stop the worker;
+    a ``kill -9`` of the server never runs it. Linux asks the kernel (``PR_SET_PDEATHSIG``);
+    the worker then stops gracefully as under ``docker stop``."""
+    os.nice(WORKER_NICENESS)
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the server died before the request took effect
+            os.kill(os.getpid(), signal.SIGTERM)
 
 
 @cli.command()

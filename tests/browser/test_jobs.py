@@ -23,7 +23,7 @@ from app.config import Settings
 from app.db import Database
 from tests.app.routes.test_jobs_pages import store_dataset
 from tests.factories import Account, make_user
-from tests.servers import _wait_until_up, free_port, lungsign_command, server_env
+from tests.servers import free_port, lungsign_command, server_env, wait_until_up
 from tests.study_factories import open_reader_study
 
 pytestmark = pytest.mark.browser
@@ -41,7 +41,7 @@ def served(settings: Settings) -> Iterator[str]:
     command = lungsign_command("serve", "--port", str(port))
     process = subprocess.Popen(command, env=server_env(settings), start_new_session=True)
     try:
-        _wait_until_up(base, process)
+        wait_until_up(base, process)
         yield base
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -188,3 +188,45 @@ def test_study_form_keeps_its_fields_and_names_the_largest_design_that_fits(
     page.click("form.study-form button[type=submit]")
     page.wait_for_url(f"{live_server}/studies/*")
     assert page.locator("h1").inner_text().startswith("too-big")
+
+
+def test_a_phone_reads_a_patch_that_fits_and_tables_scroll_inside_their_cards(
+    live_server: str, browser, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    reader, coordinator = make_user(db, "reader", "ann"), make_user(db, "coordinator")
+    study_id = reader_study(db, reader.username, items=2)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    phone.set_default_timeout(15_000)
+    log_in(phone, live_server, reader, f"/reading/{study_id}")
+    wait_for_item(phone, "1 / 2")
+    box = phone.locator("#patch").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # not fixed at 512 px
+    assert box["width"] >= 330 and box["height"] == box["width"]  # as wide as the screen allows
+    assert phone.locator("#patch").evaluate("i => getComputedStyle(i).imageRendering") in (
+        "pixelated",
+        "crisp-edges",
+    )
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    shoot(phone, "reading-item")
+    for position in (1, 2):
+        wait_for_item(phone, f"{position} / 2")
+        phone.locator("button[data-verdict=real]").click()  # by touch, not keys
+        phone.locator("button[data-confidence='4']").click()
+        phone.locator("button[data-label=NOR]").click()
+        phone.locator("#submit").click()
+    phone.wait_for_selector("#done", state="visible")
+    phone.goto(f"{live_server}/reading")
+    shoot(phone, "reader-home")
+
+    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    page.set_default_timeout(15_000)
+    log_in(page, live_server, coordinator, "/studies")
+    shoot(page, "studies")
+    page.goto(f"{live_server}/studies/{study_id}")
+    shoot(page, "study")
+    page.goto(f"{live_server}/studies/{study_id}/results")
+    page.set_viewport_size({"width": 390, "height": 844})
+    wide = page.locator(".card table.stats").nth(1)  # per reader: ten columns
+    assert wide.evaluate("t => t.scrollWidth > t.clientWidth")  # it scrolls in its card ...
+    assert wide.evaluate("t => t.getBoundingClientRect().right") <= 390  # ... inside the screen
+    shoot(page, "study-results")

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     patch_size: int = 64
     max_upload_mb: int = 512
     max_body_kb: int = 64  # any other request body (forms, JSON); see app/bodies.py
-    cookie_secure: bool = False  # set true behind HTTPS
+    cookie_secure: bool | None = None  # None: Secure when the request came over HTTPS
     job_stale_s: float = 60.0  # a running job without a heartbeat this long is resumed
     static_dir: Path = REPO_ROOT / "static"
     templates_dir: Path = REPO_ROOT / "templates"

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from sqlalchemy.exc import DataError
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.bodies import BodyLimit
@@ -21,6 +22,7 @@ from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import LungsignError
 from app.routes import ROUTERS
+from app.security_headers import SecurityHeaders
 from app.tables import User
 from app.templating import render
 from app.transactions import CommitBeforeResponse
@@ -33,7 +35,9 @@ SESSION_MAX_AGE_S = 12 * 3600
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     """Build the app for SETTINGS (default: from the environment)."""
     settings = settings or get_settings()
-    app = FastAPI(title="lungsign", version="0.1.0", docs_url="/docs", redoc_url=None)
+    app = FastAPI(  # /docs and /openapi.json: app.routes.api_docs, for logged-in users
+        title="lungsign", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None
+    )
     app.state.settings = settings
     app.state.db = db or Database(settings.sqlalchemy_url)
     app.state.templates = Jinja2Templates(directory=str(settings.templates_dir))
@@ -46,8 +50,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         session_cookie="lungsign_session",
         max_age=SESSION_MAX_AGE_S,
         same_site="lax",
-        https_only=settings.cookie_secure,
+        https_only=bool(settings.cookie_secure),
     )
+    app.add_middleware(SecurityHeaders, settings=settings)  # outermost: sees every response
     app.mount(
         "/static/vendor/htmx",
         StaticFiles(directory=settings.node_modules_dir / "htmx.org" / "dist", check_dir=False),
@@ -59,6 +64,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_exception_handler(LungsignError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # unknown paths too
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(OverflowError, _out_of_range)  # ints >= 2**63 reaching SQLite
+    app.add_exception_handler(DataError, _out_of_range)  # ... or PostgreSQL's range checks
     return app
 
 
@@ -122,6 +129,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 401 and _wants_html(request):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     return await _error(request, exc.status_code, str(exc.detail), exc.headers)
+
+
+async def _out_of_range(request: Request, exc: Exception) -> Response:
+    """A number (or text) in the request that the database cannot hold: the caller's
+    mistake, 422, not a 500 (issue 11, finding 7). The session was rolled back already."""
+    log.info("out of range in %s %s: %s", request.method, request.url.path, exc)
+    return await _error(request, 422, "a number in the request is out of range")
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -48,3 +48,21 @@ def _text(value: str) -> str:
 
 SafeName = Annotated[str, AfterValidator(_name)]
 SafeText = Annotated[str, AfterValidator(_text)]
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula (CSV injection):
+    text starting with = + - @ tab or CR gets a leading apostrophe, which spreadsheets hide;
+    so does text already starting with one, so ``from_spreadsheet_cell`` undoes it exactly.
+    Numbers pass unchanged (a negative number is not a formula)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def from_spreadsheet_cell(value: str) -> str:
+    """The text ``spreadsheet_cell`` was given."""
+    return value[1:] if value.startswith("'") else value

@@ -5,6 +5,7 @@ Each module exposes ``router``; add new ones to ``ROUTERS``.
 
 from app.routes import (
     accounts,
+    api_docs,
     auth,
     datasets,
     health,
@@ -18,6 +19,7 @@ from app.routes import (
 
 ROUTERS = [
     health.router,
+    api_docs.router,
     auth.router,
     auth.api,
     accounts.tokens_api,

@@ -26,7 +26,7 @@ router = APIRouter(tags=["studies"])
 
 def spec_from_form(form: Any) -> StudySpec:
     """A StudySpec from the create form's fields."""
-    real = {"dataset": form["real_dataset"], "split": form.get("real_split") or None}
+    real = {"dataset": form.get("real_dataset", ""), "split": form.get("real_split") or None}
     return StudySpec.model_validate(
         {
             "name": form.get("name", ""),

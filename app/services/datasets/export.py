@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.errors import Invalid
 from app.services.datasets.catalog import get_dataset
 from app.tables import ModelVersion, Patch
+from app.text_rules import spreadsheet_cell
 
 MANIFEST = ("row", "patch_id", "label", "seed", "model_version", "content_hash")
 
@@ -41,7 +42,8 @@ def export_generated_zip(session: Session, dataset_id: int, folder: Path) -> tup
     writer = csv.writer(manifest, lineterminator="\n")
     writer.writerow(MANIFEST)
     for i, (patch, version) in enumerate(rows):
-        writer.writerow([i, patch.id, patch.label_code, patch.seed, version, patch.content_hash])
+        row = [i, patch.id, patch.label_code, patch.seed, version, patch.content_hash]
+        writer.writerow([spreadsheet_cell(cell) for cell in row])
     array = io.BytesIO()
     np.save(array, pixels.astype("<i2"))
     folder.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ from app.tables import (
     StudyItem,
     User,
 )
+from app.text_rules import from_spreadsheet_cell, spreadsheet_cell
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def write_csv(records: Iterable[JudgmentRecord], out: IO[str]) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for record in records:
-        writer.writerow(["" if v is None else v for v in astuple(record)])
+        writer.writerow(["" if v is None else spreadsheet_cell(v) for v in astuple(record)])
 
 
 def read_csv(source: IO[str]) -> list[JudgmentRecord]:
@@ -116,7 +117,9 @@ def as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _from_csv_row(row: dict[str, str]) -> JudgmentRecord:
+def _from_csv_row(cells: dict[str, str]) -> JudgmentRecord:
+    row = {key: from_spreadsheet_cell(value) for key, value in cells.items()}
+
     def optional_int(key: str) -> int | None:
         return int(row[key]) if row[key] else None
 

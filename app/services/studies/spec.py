@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.text_rules import MAX_STUDY_TEXT, SafeName, SafeText
+
 WindowName = Literal["lung", "mediastinal"]
 DEFAULT_WINDOWS: tuple[WindowName, ...] = ("lung", "mediastinal")
 
@@ -28,7 +30,7 @@ class StudySpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=120)
+    name: SafeName = Field(min_length=1, max_length=120)
     real: RealSource | None = None
     generated: GeneratedSource = Field(default_factory=GeneratedSource)
     items_per_reader: int = Field(ge=1, le=10_000)
@@ -40,7 +42,7 @@ class StudySpec(BaseModel):
     allow_changes: bool = False
     practice_items: int = Field(0, ge=0, le=100)
     windows: list[WindowName] = Field(default_factory=lambda: list(DEFAULT_WINDOWS), min_length=1)
-    instructions: str = ""
-    end_text: str = ""
+    instructions: SafeText = Field("", max_length=MAX_STUDY_TEXT)
+    end_text: SafeText = Field("", max_length=MAX_STUDY_TEXT)
     readers: list[str] = Field(default_factory=list)
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=2**31 - 1)

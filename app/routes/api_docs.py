@@ -1,0 +1,30 @@
+"""The API's documentation, for logged-in users only (issue 11, finding 9).
+
+Any role may read it: readers script the reading API too, and the schema shows route shapes,
+not data; every route still checks its own role. Anonymous callers get 401 (a browser is
+sent to the login page first)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+
+from app.deps import CurrentUser
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/openapi.json")
+def openapi_schema(request: Request, user: CurrentUser) -> dict[str, Any]:
+    """The OpenAPI schema of the whole API."""
+    schema: dict[str, Any] = request.app.openapi()
+    return schema
+
+
+@router.get("/docs")
+def swagger_ui(request: Request, user: CurrentUser) -> HTMLResponse:
+    """Swagger UI over ``/openapi.json``."""
+    return get_swagger_ui_html(openapi_url="/openapi.json", title="lungsign API")

@@ -89,6 +89,7 @@ def reading_page(
         "study": study,
         "labels": labels,
         "label_keys": label_keys(labels),
+        "label_names": {label.code: label.name for label in labels},
         "verdict_keys": VERDICT_KEYS,
         "confidence_keys": CONFIDENCE_KEYS,
         "window_key": WINDOW_KEY,

@@ -9,9 +9,11 @@
     askConfidence: root.dataset.askConfidence === "true",
     askLabel: root.dataset.askLabel === "true",
     labelKeys: JSON.parse(root.dataset.labelKeys),
+    labelNames: JSON.parse(root.dataset.labelNames),
   };
   const keyToLabel = Object.fromEntries(Object.entries(cfg.labelKeys).map(([c, k]) => [k.toLowerCase(), c]));
   let item = null, answer = {}, windowIndex = 0, shownAt = 0, busy = false, feedbackShown = false;
+  let hinting = false; // a "Choose ..." hint is showing: it follows the answer and clears when complete
 
   async function api(method, url, body) {
     const res = await fetch(url, {
@@ -29,7 +31,9 @@
     answer = previousAnswer ? { ...previousAnswer } : {};
     windowIndex = 0;
     feedbackShown = false;
+    hinting = false;
     $("feedback").hidden = true;
+    $("feedback").className = "feedback";
     $("message").textContent = "";
     $("counter").textContent = `${item.position} / ${item.total}`;
     $("bar").value = (item.position - 1) / item.total;
@@ -52,6 +56,10 @@
     document.querySelectorAll("[data-verdict]").forEach((b) => b.classList.toggle("chosen", b.dataset.verdict === answer.verdict));
     document.querySelectorAll("[data-confidence]").forEach((b) => b.classList.toggle("chosen", Number(b.dataset.confidence) === answer.confidence));
     document.querySelectorAll("[data-label]").forEach((b) => b.classList.toggle("chosen", b.dataset.label === answer.label));
+    if (hinting) {
+      $("message").textContent = missing();
+      hinting = Boolean($("message").textContent);
+    }
   }
 
   async function loadNext() {
@@ -83,7 +91,7 @@
     if (busy || !item) return;
     if (feedbackShown) return loadNext().catch(fail);
     const problem = missing();
-    if (problem) { $("message").textContent = problem; return; }
+    if (problem) { $("message").textContent = problem; hinting = true; return; }
     busy = true;
     try {
       const body = {
@@ -95,15 +103,37 @@
       const saved = await api("POST", `/api/v1/reading/${item.item}`, body);
       if (saved.feedback) {
         feedbackShown = true;
-        $("feedback").textContent = `Practice: this patch is ${saved.feedback.source} (${saved.feedback.label}). Press Enter to go on.`;
-        $("feedback").hidden = false;
+        showFeedback(saved.feedback, body);
       } else {
         await loadNext();
       }
     } catch (err) { fail(err); } finally { busy = false; }
   }
 
-  function fail(err) { $("message").textContent = err.message; }
+  // Practice only: was the answer right, and what the patch really is, by name.
+  function showFeedback(truth, given) {
+    const name = (code) => cfg.labelNames[code] || code;
+    const right = given.verdict === truth.source;
+    const parts = [`${right ? "Right" : "Wrong"}: this patch is ${truth.source}`];
+    if (!right) parts[0] += ` (you said ${given.verdict})`;
+    if (given.label) {
+      parts.push(given.label === truth.label
+        ? `the sign, ${name(truth.label)}, is right too`
+        : `its sign is ${name(truth.label)}, not ${name(given.label)}`);
+    } else {
+      parts.push(`its sign is ${name(truth.label)}`);
+    }
+    const box = $("feedback");
+    box.className = `feedback ${right ? "right" : "wrong"}`;
+    box.replaceChildren(`Practice. ${parts.join("; ")}. `);
+    const go = document.createElement("span");
+    go.className = "muted";
+    go.textContent = "Press Enter to go on.";
+    box.append(go);
+    box.hidden = false;
+  }
+
+  function fail(err) { hinting = false; $("message").textContent = err.message; }
 
   function onKey(event) {
     if (event.ctrlKey || event.metaKey || event.altKey || !item) return;

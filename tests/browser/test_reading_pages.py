@@ -69,11 +69,26 @@ def shoot(page, name: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def wait_for_item(page, counter: str) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_function(
-        f"document.getElementById('counter').textContent === {counter!r}"
-        " && document.getElementById('patch').complete"
-        " && document.getElementById('patch').naturalWidth > 0"
-    )
+    """Until the counter reads COUNTER and the patch has loaded (polled from here: the pages'
+    Content-Security-Policy forbids the eval that wait_for_function's string needs)."""
+    page.wait_for_selector(f"#counter:text-is({counter!r})")
+    for _ in range(150):
+        if page.locator("#patch").evaluate("i => i.complete && i.naturalWidth > 0"):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the patch at {counter} never loaded")
+
+
+def next_patch(page, shown: str = "") -> str:  # type: ignore[no-untyped-def]
+    """The src of the patch once one other than SHOWN has loaded (whatever the counter says)."""
+    for _ in range(150):
+        src = page.locator("#patch").evaluate(
+            "i => i.complete && i.naturalWidth > 0 ? i.getAttribute('src') : ''"
+        )
+        if src and src != shown:
+            return str(src)
+        page.wait_for_timeout(100)
+    raise AssertionError("no new patch loaded")
 
 
 def answer(page, verdict: str = "r", label: str = "GGO") -> None:  # type: ignore[no-untyped-def]
@@ -230,3 +245,70 @@ def test_a_phone_reads_a_patch_that_fits_and_tables_scroll_inside_their_cards(
     assert wide.evaluate("t => t.scrollWidth > t.clientWidth")  # it scrolls in its card ...
     assert wide.evaluate("t => t.getBoundingClientRect().right") <= 390  # ... inside the screen
     shoot(page, "study-results")
+
+
+def practice_truth(db: Database, study_id: int, reader: str) -> list[tuple[str, str]]:
+    """(source, label code) of the reader's practice items, in reading order."""
+    from sqlalchemy import select
+
+    from app.tables import Assignment, AssignmentItem, Patch, StudyItem, User
+
+    with db.session() as session:
+        rows = session.execute(
+            select(Patch.source, Patch.label_code)
+            .join(StudyItem, StudyItem.patch_id == Patch.id)
+            .join(AssignmentItem, AssignmentItem.study_item_id == StudyItem.id)
+            .join(Assignment, Assignment.id == AssignmentItem.assignment_id)
+            .join(User, User.id == Assignment.reader_id)
+            .where(Assignment.study_id == study_id, User.username == reader)
+            .where(StudyItem.is_practice.is_(True))
+            .order_by(AssignmentItem.position)
+        )
+        return [(source, label) for source, label in rows]
+
+
+def test_hints_clear_once_answered_and_practice_feedback_says_right_or_wrong_by_name(
+    live_server: str, page, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    reader = make_user(db, "reader", "ann")
+    study_id = reader_study(db, reader.username, items=2, practice=2)
+    (first_source, first_label), (second_source, second_label) = practice_truth(
+        db, study_id, reader.username
+    )
+    names = {"GGO": "ground-glass opacity", "CAL": "calcification", "NOR": "normal tissue"}
+    log_in(page, live_server, reader, f"/reading/{study_id}")
+    first = next_patch(page)  # practice item 1 of 2
+
+    page.keyboard.press("Enter")  # nothing chosen yet
+    assert page.locator("#message").inner_text() == "Choose real (R) or generated (G)."
+    page.keyboard.press("r" if first_source == "real" else "g")
+    assert page.locator("#message").inner_text() == "Choose a confidence from 1 to 5."
+    page.locator("button[data-confidence='2']").click()
+    assert page.locator("#message").inner_text() == "Choose a sign label."
+    page.locator(f"button[data-label={first_label}]").click()
+    assert page.locator("#message").inner_text() == ""  # the hint is gone once answered
+    page.keyboard.press("Enter")
+    feedback = page.locator("#feedback")
+    feedback.wait_for(state="visible")
+    assert feedback.inner_text() == (
+        f"Practice. Right: this patch is {first_source}; the sign, {names[first_label]},"
+        " is right too. Press Enter to go on."
+    )
+    assert feedback.get_attribute("class") == "feedback right"
+    green = feedback.evaluate("e => getComputedStyle(e).backgroundColor")
+    shoot(page, "practice-right")
+
+    page.keyboard.press("Enter")
+    next_patch(page, first)
+    wrong_verdict = "generated" if second_source == "real" else "real"
+    wrong_label = "CAL" if second_label != "CAL" else "NOR"
+    answer(page, wrong_verdict[0], wrong_label)
+    feedback.wait_for(state="visible")
+    assert feedback.inner_text() == (
+        f"Practice. Wrong: this patch is {second_source} (you said {wrong_verdict}); its sign"
+        f" is {names[second_label]}, not {names[wrong_label]}. Press Enter to go on."
+    )
+    assert feedback.get_attribute("class") == "feedback wrong"
+    assert feedback.evaluate("e => getComputedStyle(e).backgroundColor") != green
+    assert "AIB" not in feedback.inner_text() and second_label not in feedback.inner_text()
+    shoot(page, "practice-wrong")

@@ -65,20 +65,33 @@ def generate_command(
 def train_classifier_command(
     dataset: str = typer.Option(..., "--dataset", help="real dataset"),
     mode: str = typer.Option("real-only", "--mode", help="real-only | gan-pretrain | mixed"),
-    generated: str | None = typer.Option(None, "--generated", help="generated dataset"),
+    generated: str | None = typer.Option(
+        None,
+        "--generated",
+        help="a fixed generated dataset (its GAN may have seen test patients: the report "
+        "marks it 'optimistic: leakage'); without it, GAN modes train one GAN per fold",
+    ),
     folds: int = typer.Option(5, "--folds", min=2),
     train_fraction: float = typer.Option(1.0, "--train-fraction", min=0.01, max=1.0),
+    gan_steps: int = typer.Option(1600, "--gan-steps", min=1, help="each per-fold GAN's steps"),
+    per_label: int = typer.Option(
+        100, "--per-label", min=1, help="patches per label each per-fold GAN generates"
+    ),
     seed: int = typer.Option(0, "--seed"),
     wait: bool = WAIT,
     json_out: bool = JSON,
 ) -> None:
-    """Patient-disjoint k-fold evaluation of a mode, then a final model on all patches."""
+    """Patient-disjoint k-fold evaluation of a mode, then a final model on all patches.
+    Leak-free by default: in gan-pretrain and mixed, each fold's GAN trains on that fold's
+    training patients only."""
     params = {
         "dataset": dataset,
         "mode": mode,
         "generated": generated,
         "folds": folds,
         "train_fraction": train_fraction,
+        "gan_steps": gan_steps,
+        "per_label": per_label,
         "seed": seed,
     }
     _submit_and_maybe_follow("train_classifier", params, f"classifier {mode}", wait, json_out)

@@ -19,6 +19,8 @@ from app.config import Settings
 from app.errors import Invalid
 from app.jobs import store
 from app.jobs.context import JobContext
+from app.jobs.fold_gans import FoldGans
+from app.jobs.gan import gan_config
 from app.tables import ModelVersion
 from models.classifier import ClassifierConfig, TrainedClassifier, train_classifier
 from models.cross_validation import Folds, cross_validate
@@ -43,10 +45,15 @@ def run_train_classifier(ctx: JobContext) -> None:
     """Cross-validate MODE (and real-only on the same folds when MODE uses generated patches),
     then train on all real patches and record the model.
 
+    GAN modes are leak-free unless a fixed ``generated`` set is named: each fold then gets a
+    GAN of its own, trained on that fold's training patients only (``app/jobs/fold_gans.py``).
+    A fixed set's GAN may have seen the test patients; the report says so (``leakage``).
+
     Each finished fold's out-of-fold probabilities are kept under ``models/training/folds/``,
     keyed by everything that determines them (data snapshot, folds, seed, fraction, config,
-    the generated set's content): a resumed job skips its finished folds, and a later job
-    with the same key (the ``real-only`` run after a ``gan-pretrain`` one) reuses them."""
+    the generated set's content or the per-fold GAN settings): a resumed job skips its finished
+    folds, and a later job with the same key (the ``real-only`` run after a ``gan-pretrain``
+    one) reuses them."""
     p = ctx.params
     mode, generated_name = p["mode"], p.get("generated")
     cfg = replace(CLASSIFIER_DEFAULTS, seed=p["seed"])
@@ -54,14 +61,14 @@ def run_train_classifier(ctx: JobContext) -> None:
         dataset = store.get_dataset(session, p["dataset"])
         snap = store.snapshot(session, dataset)
         real = store.load_patch_set(session, dataset)
-        generated = _generated(session, generated_name, real) if generated_name else None
-        generated_snap = (
-            store.snapshot(session, store.get_dataset(session, generated_name))
+        fixed = _generated(session, generated_name, real) if generated_name else None
+        fixed_key = (
+            store.snapshot(session, store.get_dataset(session, generated_name))[:16]
             if generated_name
             else None
         )
         normal = store.normal_code(session)
-        lineage = {
+        lineage: dict[str, Any] = {
             "dataset": dataset.name,
             "snapshot": snap,
             "generated": generated_name,
@@ -70,10 +77,28 @@ def run_train_classifier(ctx: JobContext) -> None:
     splits = check_classifier_data(real, p["dataset"], p["folds"], p["seed"])
     cache = fold_cache(ctx.settings, snap, splits, p, cfg)
     runs = [mode] if mode == "real-only" else [mode, "real-only"]
+    stages = len(runs) + 1
+    per_fold = None
+    if mode != "real-only" and fixed is None:
+        gan_cfg = gan_config(real, p["dataset"], {"seed": p["seed"], "steps": p["gan_steps"]})
+        per_fold = FoldGans(
+            cache / f"gans-{_digest([gan_cfg.to_dict(), p['per_label']])[:16]}",
+            gan_cfg,
+            p["per_label"],
+            ctx.should_stop,
+            ctx.check_stop,
+            lambda fold, step, steps: ctx.progress(
+                (fold + step / steps) / len(splits) / stages,
+                f"{mode}: fold {fold + 1}/{len(splits)}, its GAN at step {step}/{steps}",
+            ),
+        )
+        lineage["gan_per_fold"] = {"steps": gan_cfg.steps, "per_label": p["per_label"]}
+    generated = fixed if fixed is not None else per_fold
+    source = fixed_key or (per_fold.folder.name if per_fold else "")
     preds = {}
     for i, run in enumerate(runs):
-        step = _fold_progress(ctx.progress, i, len(runs) + 1, run)
-        resume = cache / (run if run == "real-only" else f"{run}-{str(generated_snap)[:16]}")
+        step = _fold_progress(ctx.progress, i, stages, run)
+        resume = cache / (run if run == "real-only" else f"{run}-{source}")
         reused = len(list(resume.glob("*-fold*.npy")))
         if reused:
             ctx.log(f"{run}: {reused} of {len(splits)} folds already computed, reused")
@@ -84,13 +109,21 @@ def run_train_classifier(ctx: JobContext) -> None:
     report = classification_report(preds[mode], normal)
     if mode != "real-only":
         report["paired_vs_real_only"] = paired_difference(preds[mode], preds["real-only"])
-        report["generated_source"] = "fixed set: its GAN may have seen the test patients"
-    ctx.progress(len(runs) / (len(runs) + 1), "final model")
+        report["leakage"] = fixed is not None
+        report["generated_source"] = (
+            "fixed set: its GAN may have seen the test patients (optimistic: leakage)"
+            if fixed is not None
+            else "one GAN per fold, trained on that fold's training patients only"
+        )
+    ctx.progress(len(runs) / stages, "final model")
+    final_generated = fixed
+    if per_fold is not None:
+        final_generated = per_fold.pooled(len(splits), real.label_codes, cfg.seed)
     final = train_classifier(
         real,
         cfg,
-        pretrain=generated if mode == "gan-pretrain" else None,
-        mixed=generated if mode == "mixed" else None,
+        pretrain=final_generated if mode == "gan-pretrain" else None,
+        mixed=final_generated if mode == "mixed" else None,
         should_stop=ctx.should_stop,
     )
     ctx.check_stop()
@@ -127,8 +160,11 @@ def fold_cache(
         "train_fraction": params["train_fraction"],
         "config": cfg.to_dict(),
     }
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
-    return store.models_dir(settings) / "training" / "folds" / digest[:24]
+    return store.models_dir(settings) / "training" / "folds" / _digest(key)[:24]
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def run_evaluate_classifier(ctx: JobContext) -> None:

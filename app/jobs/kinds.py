@@ -44,13 +44,18 @@ def _real_dataset(session: Session, name: str, min_labels: int = 1) -> Dataset:
     return dataset
 
 
-def _check_train_gan(session: Session, _s: Settings, p: P.TrainGanParams) -> dict[str, Any]:
-    dataset = _real_dataset(session, p.dataset)
+def _gan_sized(dataset: Dataset) -> None:
     if dataset.patch_size not in IMAGE_SIZES:  # models.gan's, without importing torch here
         sizes = ", ".join(map(str, IMAGE_SIZES))
         raise Invalid(
-            f"dataset {p.dataset!r} has {dataset.patch_size} px patches; the GAN needs {sizes} px"
+            f"dataset {dataset.name!r} has {dataset.patch_size} px patches; "
+            f"the GAN needs {sizes} px"
         )
+
+
+def _check_train_gan(session: Session, _s: Settings, p: P.TrainGanParams) -> dict[str, Any]:
+    dataset = _real_dataset(session, p.dataset)
+    _gan_sized(dataset)
     if p.epochs and p.steps:
         raise Invalid("give epochs or steps, not both")
     return {"snapshot": store.snapshot(session, dataset)}
@@ -76,9 +81,11 @@ def _check_new_generate(session: Session, p: P.GenerateParams) -> None:
 def _check_train_classifier(
     session: Session, _s: Settings, p: P.TrainClassifierParams
 ) -> dict[str, Any]:
-    if (p.mode == "real-only") != (p.generated is None):
-        raise Invalid("generated is needed by gan-pretrain and mixed, and only by them")
+    if p.mode == "real-only" and p.generated is not None:
+        raise Invalid("generated is used by gan-pretrain and mixed only")
     dataset = _real_dataset(session, p.dataset, min_labels=2)
+    if p.mode != "real-only" and p.generated is None:
+        _gan_sized(dataset)  # one GAN per fold
     patients = session.scalar(
         select(func.count(func.distinct(Patch.patient_key))).where(Patch.dataset_id == dataset.id)
     )

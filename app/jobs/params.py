@@ -41,9 +41,12 @@ class GenerateParams(Params):
 class TrainClassifierParams(Params):
     dataset: str = Name
     mode: Literal["real-only", "gan-pretrain", "mixed"] = "real-only"
+    # a fixed generated set (its GAN may have seen test patients); None: one GAN per fold
     generated: str | None = Field(default=None, min_length=1, max_length=120)
     folds: int = Field(default=5, ge=2, le=20)
     train_fraction: float = Field(default=1.0, ge=0.01, le=1.0)
+    gan_steps: int = Field(default=1600, ge=1, le=1_000_000)  # each per-fold GAN's steps
+    per_label: int = Field(default=100, ge=1, le=10_000)  # patches per label each fold's GAN makes
     seed: int = Seed
 
 

@@ -26,7 +26,16 @@ FORM_KINDS = {
 FIELDS = {
     "train_gan": ("dataset", "epochs", "steps", "seed"),
     "generate": ("gan", "per_label", "dataset", "seed", "drop_near_copies"),
-    "train_classifier": ("dataset", "mode", "generated", "folds", "train_fraction", "seed"),
+    "train_classifier": (
+        "dataset",
+        "mode",
+        "generated",
+        "folds",
+        "train_fraction",
+        "gan_steps",
+        "per_label",
+        "seed",
+    ),
     "evaluate": ("model", "dataset"),
 }
 CHECKBOXES = {"drop_near_copies"}
@@ -102,14 +111,15 @@ def defaults(form: JobForm) -> dict[str, str]:
             "seed": "0",
             "drop_near_copies": "on",
         }
-    if form.kind == "train_classifier":
-        generated = form.generated_datasets[0].name if form.generated_datasets else ""
+    if form.kind == "train_classifier":  # leak-free: one GAN per fold, no fixed set
         return {
             "dataset": real,
-            "mode": "gan-pretrain" if generated else "real-only",
-            "generated": generated,
+            "mode": "gan-pretrain",
+            "generated": "",
             "folds": "5",
             "train_fraction": "1.0",
+            "gan_steps": "1600",
+            "per_label": "100",
             "seed": "0",
         }
     model = f"{form.models[0].kind}:{form.models[0].version}" if form.models else ""

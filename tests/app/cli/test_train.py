@@ -102,10 +102,8 @@ def test_gan_generate_classifier_evaluate(
 def test_errors_are_messages(runner: CliRunner, real_dataset: str) -> None:
     result = runner.invoke(cli, ["train-gan", "--dataset", "nope"])
     assert result.exit_code == 1 and "no dataset named 'nope'" in result.output
-    result = runner.invoke(cli, ["train-classifier", "--dataset", real_dataset, "--mode", "mixed"])
-    assert (
-        result.exit_code == 1 and "generated is needed by gan-pretrain and mixed" in result.output
-    )
+    result = runner.invoke(cli, ["train-classifier", "--dataset", real_dataset, "--generated", "x"])
+    assert result.exit_code == 1 and "generated is used by gan-pretrain and mixed" in result.output
 
 
 def test_datasets_the_models_cannot_use_are_refused_with_the_reason(
@@ -115,6 +113,9 @@ def test_datasets_the_models_cannot_use_are_refused_with_the_reason(
     result = runner.invoke(cli, ["train-gan", "--dataset", odd])
     assert result.exit_code == 1
     assert "'odd-size' has 40 px patches; the GAN needs 32, 64, 128 px" in result.output
+    per_fold_gans = ["train-classifier", "--dataset", odd, "--mode", "gan-pretrain", "--folds", "2"]
+    result = runner.invoke(cli, per_fold_gans)
+    assert result.exit_code == 1 and "the GAN needs 32, 64, 128 px" in result.output
 
     result = runner.invoke(cli, ["train-classifier", "--dataset", real_dataset, "--folds", "6"])
     assert result.exit_code == 1

@@ -64,6 +64,7 @@ def add_versions(db: Database, tmp_path: Path) -> tuple[int, int]:
     }
     classifier_metrics = {
         "mode": "gan-pretrain",
+        "leakage": True,  # a fixed generated set
         "accuracy": {"value": 0.8123, "ci95": [0.71, 0.9]},
         "paired_vs_real_only": {
             "accuracy_difference": {"value": 0.05, "ci95": [-0.02, 0.11]},
@@ -177,7 +178,9 @@ def test_generate_and_classifier_forms_offer_the_installation(
     evaluate = client.get("/jobs/new?kind=evaluate").text
     assert '<option value="classifier:1" selected>' in evaluate
     classifier = client.get("/jobs/new?kind=train_classifier").text
-    assert "<option selected>real-only</option>" in classifier
+    assert "<option selected>gan-pretrain</option>" in classifier  # leak-free by default:
+    assert '<option value="" selected>one GAN per fold (leak-free)</option>' in classifier
+    assert 'name="gan_steps" type="number" min="1" value="1600"' in classifier
 
 
 def test_live_fragment_polls_while_running_then_stops(
@@ -243,6 +246,7 @@ def test_models_side_by_side_and_promote(client: TestClient, db: Database, tmp_p
     for shown in ("0.613", "3.21", "0.700 / 0.550", "0.875", "6.2%", "12 s", "gan-pretrain"):
         assert shown in page, shown
     assert "0.812" in page and "(95% CI 0.710–0.900)" in page and "McNemar p 0.210" in page
+    assert page.count("optimistic: leakage</span>") == 2  # beside accuracy and the difference
     assert "abcdef012345<" in page and "0.1.0+deadbeef" in page and "2.x on cpu" in page
     assert f'src="/models/{gan_id}/sheet.png"' in page
     assert f'href="/api/v1/models/{gan_id}/checkpoint"' in page

@@ -10,9 +10,11 @@
     askLabel: root.dataset.askLabel === "true",
     labelKeys: JSON.parse(root.dataset.labelKeys),
     labelNames: JSON.parse(root.dataset.labelNames),
+    practiceItems: Number(root.dataset.practiceItems || 0),
   };
   const keyToLabel = Object.fromEntries(Object.entries(cfg.labelKeys).map(([c, k]) => [k.toLowerCase(), c]));
   let item = null, answer = {}, windowIndex = 0, shownAt = 0, busy = false, feedbackShown = false;
+  let pending = null, started = false; // the first counted item, held back behind the "practice done" step
   let hinting = false; // a "Choose ..." hint is showing: it follows the answer and clears when complete
 
   async function api(method, url, body) {
@@ -35,9 +37,14 @@
     $("feedback").hidden = true;
     $("feedback").className = "feedback";
     $("message").textContent = "";
-    $("counter").textContent = `${item.position} / ${item.total}`;
-    $("bar").value = (item.position - 1) / item.total;
+    // Practice apart: "1 / 2" beside the practice badge, then counted items from "1 / N",
+    // N as the coordinator counts them.
+    const skip = item.practice ? 0 : cfg.practiceItems;
+    const total = item.practice ? cfg.practiceItems : item.total - cfg.practiceItems;
+    $("counter").textContent = `${item.position - skip} / ${total}`;
+    $("bar").value = (item.position - skip - 1) / total;
     $("practice").hidden = !item.practice;
+    $("practice-done").hidden = true;
     $("previous").hidden = !item.previous;
     $("item").hidden = false;
     shownAt = 0;
@@ -64,6 +71,18 @@
 
   async function loadNext() {
     const next = await api("GET", `/api/v1/reading/next?study=${cfg.study}`);
+    if (!next.done && !next.practice && cfg.practiceItems && next.position === cfg.practiceItems + 1 && !started) {
+      // Practice just ended (now or before a reload): a step of its own before the first
+      // counted patch is shown.
+      pending = next;
+      item = null;
+      $("item").hidden = true;
+      $("bar").value = 0;
+      $("practice").hidden = true;
+      $("counter").textContent = "";
+      $("practice-done").hidden = false;
+      return;
+    }
     if (next.done) {
       $("item").hidden = true;
       $("done").hidden = false;
@@ -135,8 +154,18 @@
 
   function fail(err) { hinting = false; $("message").textContent = err.message; }
 
+  function start() {
+    if (!pending) return;
+    const next = pending;
+    pending = null;
+    started = true;
+    show(next);
+  }
+
   function onKey(event) {
-    if (event.ctrlKey || event.metaKey || event.altKey || !item) return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (pending && event.key === "Enter") { event.preventDefault(); start(); return; }
+    if (!item) return;
     const key = event.key.toLowerCase();
     if (key === "enter") submit();
     else if (key === "backspace") goBack().catch(fail);
@@ -152,6 +181,7 @@
 
   function onClick(event) {
     const button = event.target.closest("button");
+    if (button && button.id === "start") return start();
     if (!button || !item) return;
     if (button.dataset.verdict) answer.verdict = button.dataset.verdict;
     else if (button.dataset.confidence) answer.confidence = Number(button.dataset.confidence);

@@ -312,3 +312,64 @@ def test_hints_clear_once_answered_and_practice_feedback_says_right_or_wrong_by_
     assert feedback.evaluate("e => getComputedStyle(e).backgroundColor") != green
     assert "AIB" not in feedback.inner_text() and second_label not in feedback.inner_text()
     shoot(page, "practice-wrong")
+
+
+def brightness(page, selector: str) -> float:  # type: ignore[no-untyped-def]
+    """Mean grey level (0 black … 255 white) of the element as drawn."""
+    import io
+
+    from PIL import Image, ImageStat
+
+    shot = Image.open(io.BytesIO(page.locator(selector).screenshot())).convert("L")
+    return float(ImageStat.Stat(shot).mean[0])
+
+
+def test_practice_is_counted_apart_ends_with_a_step_and_an_empty_bar_looks_empty(
+    live_server: str, browser, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    reader, coordinator = make_user(db, "reader", "ann"), make_user(db, "coordinator")
+    study_id = reader_study(db, reader.username, items=3, practice=2)
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.set_default_timeout(15_000)
+    log_in(page, live_server, reader, "/reading")
+    row = page.locator("table tbody tr").first
+    assert row.locator("td.num").inner_text() == "0 / 3"  # as the coordinator counts
+    page.click("text=Start")
+    page.wait_for_url(f"{live_server}/reading/{study_id}")
+
+    wait_for_item(page, "1 / 2")
+    assert page.locator("#practice").is_visible()
+    assert brightness(page, "#bar") < 90, "an empty bar must look empty on the dark page"
+    shoot(page, "reading-practice")
+    for position in (1, 2):
+        wait_for_item(page, f"{position} / 2")
+        answer(page)
+        page.locator("#feedback").wait_for(state="visible")
+        page.keyboard.press("Enter")
+
+    step = page.locator("#practice-done")
+    step.wait_for(state="visible")
+    assert "Practice done — the study starts now" in step.inner_text()
+    assert "3 items" in step.inner_text()
+    assert page.locator("#item").is_hidden()  # no counted patch behind the step
+    shoot(page, "reading-practice-done")
+    page.wait_for_timeout(300)
+    page.keyboard.press("Enter")
+    wait_for_item(page, "1 / 3")
+    assert step.is_hidden() and page.locator("#practice").is_hidden()
+    assert page.locator("#bar").evaluate("b => b.value") == 0
+    answer(page)
+    wait_for_item(page, "2 / 3")
+    assert page.locator("#bar").evaluate("b => b.value") == pytest.approx(1 / 3)
+
+    page.reload()  # resuming mid-study: no practice step again
+    wait_for_item(page, "2 / 3")
+    assert step.is_hidden()
+    page.goto(f"{live_server}/reading")
+    assert row.locator("td.num").inner_text() == "1 / 3"
+
+    watcher = browser.new_context().new_page()
+    log_in(watcher, live_server, coordinator, f"/studies/{study_id}")
+    reader_row = watcher.locator('tr[data-reader="ann"]')
+    assert reader_row.locator(".answered").inner_text() == "1"
+    assert reader_row.locator("td.num").nth(1).inner_text() == "3"

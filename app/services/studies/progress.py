@@ -33,8 +33,9 @@ def reader_progress(session: Session, study_id: int) -> list[Progress]:
 
 
 def reader_studies(session: Session, reader: User) -> list[Progress]:
-    """The reader's open and closed studies with every item (practice included) counted."""
-    query = _counts(Study.name, counted_only=False).where(
+    """The reader's open and closed studies, counted as the coordinator counts them (practice
+    items left out: the reading page shows them apart)."""
+    query = _counts(Study.name, counted_only=True).where(
         Assignment.reader_id == reader.id, Study.status != "draft"
     )
     return [Progress(*row) for row in session.execute(query.order_by(Study.created_at.desc()))]

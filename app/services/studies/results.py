@@ -11,18 +11,29 @@ from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.services.accounts import audit
+from app.services.studies import reader_analysis
 from app.services.studies.figures import FIGURES, FORMATS, render_figure
 from app.services.studies.lifecycle import get_study
-from app.services.studies.records import load_records, reader_profiles, write_csv
+from app.services.studies.records import JudgmentRecord, load_records, reader_profiles, write_csv
 from app.services.studies.stats import summarize
 from app.tables import User
 
 
 def results(session: Session, study_id: int) -> dict[str, Any]:
-    """The summary statistics of a study (see ``study_stats``)."""
+    """The summary statistics of a study (see ``stats`` and ``reader_analysis``)."""
     study = get_study(session, study_id)
-    summary = summarize(load_records(session, study.id), reader_profiles(session, study.id))
-    return {"study": study.name, "status": study.status, **summary}
+    return {"study": study.name, "status": study.status, **_summary(session, study.id)}
+
+
+def _summary(
+    session: Session, study_id: int, records: list[JudgmentRecord] | None = None
+) -> dict[str, Any]:
+    if records is None:
+        records = load_records(session, study_id)
+    summary = summarize(records, reader_profiles(session, study_id))
+    summary["clustered"] = reader_analysis.clustered(records)
+    summary["mrmc"] = reader_analysis.mrmc(records)
+    return summary
 
 
 def export_summary(session: Session, study_id: int, user: User | None) -> dict[str, Any]:
@@ -45,7 +56,7 @@ def export_figure(session: Session, study_id: int, name: str, fmt: str, user: Us
         raise NotFound(f"no figure {name}.{fmt}")
     study = get_study(session, study_id)
     records = load_records(session, study.id)
-    summary = summarize(records, reader_profiles(session, study.id))
+    summary = _summary(session, study.id, records)
     audit.record(session, user, "study_export_figure", study.name, figure=f"{name}.{fmt}")
     return render_figure(name, fmt, records, summary)
 
@@ -55,7 +66,7 @@ def export_directory(session: Session, study_id: int, out: Path, user: User | No
     study = get_study(session, study_id)
     records = load_records(session, study.id)
     summary = {"study": study.name, "status": study.status}
-    summary.update(summarize(records, reader_profiles(session, study.id)))
+    summary.update(_summary(session, study.id, records))
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "judgments.csv", out / "summary.json"]
     with written[0].open("w", newline="") as fh:

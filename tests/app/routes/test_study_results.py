@@ -217,6 +217,17 @@ def test_results_match_an_independent_computation_from_the_csv(
     assert groups == {"over 10 years": 12, "not stated": 24}
     assert {r["model_version"] for r in rows if r["source"] == "generated"} == {"1"}
 
+    # Beside the naive figures: the MRMC AUC (the readers' own AUCs, averaged) and the
+    # judged-real rate with a reader × item interval around the same k / n.
+    pooled = results["mrmc"]["pooled"]
+    assert pooled["available"] and pooled["readers"] == names and pooled["n_cases"] == 12
+    for reader in names:
+        assert pooled["reader_auc"][reader] == pytest.approx(per_reader[reader]["auc"])
+    assert [v["model_version"] for v in results["mrmc"]["per_model_version"]] == ["1"]
+    naive, clustered = results["generated_judged_real"], results["clustered"]
+    assert clustered["generated_judged_real"]["k"] == naive["k"]
+    assert clustered["generated_judged_real"]["n"] == naive["n"]
+
 
 def test_exports_are_audit_logged_and_figures_render(client: TestClient, db: Database) -> None:
     with_data(db)
@@ -251,3 +262,7 @@ def test_results_page_leads_with_the_judged_real_rate(client: TestClient, db: Da
     page = client.get(f"/studies/{study_id}/results").text
     assert page.index("Generated patches judged real") < page.index("Accuracy")
     assert "Per reader" in page and "Per experience group" in page and "export.csv" in page
+    # one reader: the page says why there is no MRMC analysis instead of a number
+    assert "Can readers tell generated from real? (MRMC)" in page
+    assert "not available: needs 2 or more readers who read the same items" in page
+    assert "treating readers and patches as samples" in page

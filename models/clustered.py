@@ -156,18 +156,44 @@ def two_way_bootstrap_variance(table: np.ndarray) -> np.ndarray:
     to 0), and multinomial draw counts for readers and items (Owen 2007, section 3):
     Var* = Σ_r a_r²/R² + Σ_i b_i²/I² + Σ_ri g_ri²/(R·I)². What ``two_way_bootstrap`` estimates by
     simulation for such a table; the sample-size planner uses it as its normal approximation."""
+    return two_way_bootstrap_moments(table)[0]
+
+
+def two_way_bootstrap_moments(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The exact variance and third central moment of the two-way bootstrap mean of a
+    complete table [..., readers, items] (batched).
+
+    The bootstrap mean is m + A + B + G with A = mean of R reader effects a drawn with
+    replacement, B likewise for items, G = (1/RI) Σ_kl g over the drawn pairs. Every term
+    whose reader (or item) index appears once has mean 0 (effects sum to 0 over each index),
+    which leaves, with ⟨·⟩ the mean over the table:
+    Var* = ⟨a²⟩/R + ⟨b²⟩/I + ⟨g²⟩/(RI);
+    E*[(ȳ* − m)³] = ⟨a³⟩/R² + ⟨b³⟩/I² + ⟨g³⟩/(RI)² + 3⟨a g²⟩/(R²I) + 3⟨b g²⟩/(RI²)
+                    + 6⟨a b g⟩/(RI).
+    The planner uses both (a normal approximation with a Cornish–Fisher skewness term) in
+    place of resampling; ``tests/models/test_clustered.py`` checks them against resampling."""
     y = np.asarray(table, dtype=float)
     n_r, n_i = y.shape[-2], y.shape[-1]
     m = y.mean(axis=(-2, -1), keepdims=True)
     a = y.mean(axis=-1, keepdims=True) - m
     b = y.mean(axis=-2, keepdims=True) - m
     g = y - m - a - b
-    var: np.ndarray = (
-        (a**2).sum(axis=(-2, -1)) / n_r**2
-        + (b**2).sum(axis=(-2, -1)) / n_i**2
-        + (g**2).sum(axis=(-2, -1)) / (n_r * n_i) ** 2
+
+    def mean(x: np.ndarray) -> np.ndarray:
+        out: np.ndarray = x.mean(axis=(-2, -1))
+        return out
+
+    g2 = g**2
+    var = mean(a**2) / n_r + mean(b**2) / n_i + mean(g2) / (n_r * n_i)
+    third = (
+        mean(a**3) / n_r**2
+        + mean(b**3) / n_i**2
+        + mean(g2 * g) / (n_r * n_i) ** 2
+        + 3 * mean(a * g2) / (n_r**2 * n_i)
+        + 3 * mean(b * g2) / (n_r * n_i**2)
+        + 6 * mean(a * b * g) / (n_r * n_i)
     )
-    return var
+    return var, third
 
 
 def _tables(

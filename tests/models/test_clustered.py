@@ -10,7 +10,12 @@ import pytest
 from numpy.polynomial.hermite_e import hermegauss
 from statsmodels.stats.proportion import proportion_confint
 
-from models.clustered import clustered_rate, two_way_bootstrap, two_way_bootstrap_variance
+from models.clustered import (
+    clustered_rate,
+    two_way_bootstrap,
+    two_way_bootstrap_moments,
+    two_way_bootstrap_variance,
+)
 
 
 def _crossed(n_readers: int, n_items: int) -> tuple[np.ndarray, np.ndarray]:
@@ -71,6 +76,17 @@ def test_resampling_reproduces_the_exact_bootstrap_variance() -> None:
     assert np.var(draws) == pytest.approx(float(two_way_bootstrap_variance(table)), rel=0.04)
     batched = two_way_bootstrap_variance(np.stack([table, table[::-1]]))
     assert batched.shape == (2,) and batched[0] == pytest.approx(batched[1])
+
+
+def test_resampling_reproduces_the_exact_third_moment() -> None:
+    """A small, strongly skewed table (3 ones in 15), where the third moment is measurable."""
+    table = np.zeros((3, 5))
+    table[0, :2] = table[1, 0] = 1
+    reader, item = _crossed(3, 5)
+    draws = two_way_bootstrap(reader, item, table.ravel(), n_boot=400_000, seed=2)
+    var, third = two_way_bootstrap_moments(table)
+    assert np.var(draws) == pytest.approx(float(var), rel=0.01)
+    assert np.mean((draws - draws.mean()) ** 3) == pytest.approx(float(third), rel=0.05)
 
 
 def test_reader_and_item_effects_each_widen_the_interval() -> None:

@@ -331,3 +331,7 @@ class Judgment(Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
     revisions: Mapped[int] = mapped_column(Integer, default=0)
+    # The first answer's reading time and moment; duration_ms and answered_at are the answer
+    # in force, which a study that allows changes may replace (revisions counts how often).
+    first_duration_ms: Mapped[int | None] = mapped_column(Integer)
+    first_answered_at: Mapped[datetime | None] = mapped_column()

@@ -373,3 +373,51 @@ def test_practice_is_counted_apart_ends_with_a_step_and_an_empty_bar_looks_empty
     reader_row = watcher.locator('tr[data-reader="ann"]')
     assert reader_row.locator(".answered").inner_text() == "1"
     assert reader_row.locator("td.num").nth(1).inner_text() == "3"
+
+
+def test_a_changed_answer_keeps_its_first_reading_time(
+    live_server: str, browser, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import io
+
+    reader, coordinator = make_user(db, "reader", "ann"), make_user(db, "coordinator")
+    study_id = reader_study(db, reader.username, items=3, allow_changes=True)
+    page = browser.new_context().new_page()
+    page.set_default_timeout(15_000)
+    log_in(page, live_server, reader, f"/reading/{study_id}")
+    wait_for_item(page, "1 / 3")
+    page.wait_for_timeout(1200)  # the first reading: long
+    answer(page, "r", "GGO")
+    wait_for_item(page, "2 / 3")
+    page.keyboard.press("Backspace")
+    wait_for_item(page, "1 / 3")
+    assert page.locator("button[data-verdict=real]").get_attribute("class") == "chosen"
+    page.keyboard.press("g")  # the second look: short, and a different verdict
+    page.keyboard.press("Enter")
+    wait_for_item(page, "2 / 3")
+    answer(page)
+    wait_for_item(page, "3 / 3")
+    answer(page)
+    page.wait_for_selector("#done", state="visible")
+
+    watcher = browser.new_context().new_page()
+    log_in(watcher, live_server, coordinator, f"/studies/{study_id}")
+    export = watcher.request.get(f"{live_server}/api/v1/studies/{study_id}/export.csv")
+    assert export.ok
+    header, *rows = list(csv.reader(io.StringIO(export.text())))
+    assert header == [  # the old columns in their old places, the new ones after them
+        *("study", "reader", "item", "patch_id", "source", "true_label", "model_version"),
+        *("verdict", "confidence", "label", "duration_ms", "answered_at"),
+        *("first_duration_ms", "first_answered_at", "revisions"),
+    ]
+    changed = dict(zip(header, rows[0], strict=True))
+    assert changed["verdict"] == "generated" and changed["revisions"] == "1"
+    assert int(changed["first_duration_ms"]) >= 1150  # the first reading is kept ...
+    assert int(changed["duration_ms"]) < int(changed["first_duration_ms"])  # ... beside the last
+    assert changed["first_answered_at"] < changed["answered_at"]
+    for row in rows[1:]:  # never changed: first equals last
+        unchanged = dict(zip(header, row, strict=True))
+        assert unchanged["revisions"] == "0"
+        assert unchanged["first_duration_ms"] == unchanged["duration_ms"]
+        assert unchanged["first_answered_at"] == unchanged["answered_at"]

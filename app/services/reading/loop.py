@@ -198,6 +198,8 @@ def _insert_new(session: Session, item_id: int, answer: Answer) -> Judgment | No
     """Insert the item's judgment unless one exists (then None): one statement, no race."""
     judgment = Judgment(assignment_item_id=item_id, revisions=0)
     _apply(judgment, answer)
+    judgment.first_duration_ms = judgment.duration_ms  # kept when the answer is changed
+    judgment.first_answered_at = judgment.answered_at
     values = {c.key: getattr(judgment, c.key) for c in Judgment.__table__.columns if c.key != "id"}
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (

@@ -41,6 +41,12 @@ class JudgmentRecord:
     label: str | None
     duration_ms: int | None
     answered_at: str
+    # Appended (older columns keep their place): the first answer's reading time and moment,
+    # and how often the answer was changed. Empty first_* cells: not known (stored before
+    # they were kept, then changed).
+    first_duration_ms: int | None = None
+    first_answered_at: str = ""
+    revisions: int = 0
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,11 @@ def _record(row: Any) -> JudgmentRecord:
         label=judgment.label_code,
         duration_ms=judgment.duration_ms,
         answered_at=as_utc(judgment.answered_at).isoformat(),
+        first_duration_ms=judgment.first_duration_ms,
+        first_answered_at=(
+            as_utc(judgment.first_answered_at).isoformat() if judgment.first_answered_at else ""
+        ),
+        revisions=judgment.revisions,
     )
 
 
@@ -121,7 +132,7 @@ def _from_csv_row(cells: dict[str, str]) -> JudgmentRecord:
     row = {key: from_spreadsheet_cell(value) for key, value in cells.items()}
 
     def optional_int(key: str) -> int | None:
-        return int(row[key]) if row[key] else None
+        return int(row[key]) if row.get(key) else None  # columns added later may be absent
 
     return JudgmentRecord(
         study=row["study"],
@@ -136,4 +147,7 @@ def _from_csv_row(cells: dict[str, str]) -> JudgmentRecord:
         label=row["label"] or None,
         duration_ms=optional_int("duration_ms"),
         answered_at=row["answered_at"],
+        first_duration_ms=optional_int("first_duration_ms"),
+        first_answered_at=row.get("first_answered_at", ""),
+        revisions=optional_int("revisions") or 0,
     )

@@ -22,7 +22,8 @@ from tests.study_factories import create_open_study, with_data
 
 COLUMNS = (
     "study,reader,item,patch_id,source,true_label,model_version,"
-    "verdict,confidence,label,duration_ms,answered_at"
+    "verdict,confidence,label,duration_ms,answered_at,"
+    "first_duration_ms,first_answered_at,revisions"  # appended by issue 9: older ones unmoved
 )
 PROPORTIONS = (
     "generated_judged_real",

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     patch_size: int = 64
     max_upload_mb: int = 512
     max_body_kb: int = 64  # any other request body (forms, JSON); see app/bodies.py
+    max_unzip_mb: int = 2048  # bytes an upload may extract to, in all (docs/import.md)
+    max_unzip_ratio: int = 100  # ... and at most this many times the zip's (entry's) size
+    max_import_rows: int = 100_000  # rows of annotations.csv / patches.csv
     cookie_secure: bool | None = None  # None: Secure when the request came over HTTPS
     job_stale_s: float = 60.0  # a running job without a heartbeat this long is resumed
     static_dir: Path = REPO_ROOT / "static"

@@ -74,9 +74,13 @@ def _report(summary: ImportSummary, json_out: bool) -> None:
         return
     for error in summary.errors:
         typer.secho(f"skipped {error.item}: {error.reason}", fg=typer.colors.YELLOW, err=True)
+    if summary.errors_not_listed:
+        more = f"... and {summary.errors_not_listed} more bad items, not listed"
+        typer.secho(more, fg=typer.colors.YELLOW, err=True)
     typer.echo(
         f"{summary.dataset}: {summary.imported} imported, {summary.skipped} skipped "
-        f"({summary.already_present} already present, {len(summary.errors)} bad)"
+        f"({summary.already_present} already present, "
+        f"{len(summary.errors) + summary.errors_not_listed} bad)"
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -16,7 +16,7 @@ ANNOTATIONS = "annotations.csv"
 REFERENCE_COLUMNS = ("sop_instance_uid", "path")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """A ROI on one slice, referenced by SOP Instance UID or by a path relative to DIR."""
 
@@ -30,11 +30,14 @@ class Finding:
     height: int | None = None
 
 
-def read_annotations(csv_path: Path, labels: LabelResolver) -> tuple[list[Finding], list[BadItem]]:
-    """Parse every row; a file without the needed columns raises ``Invalid``."""
+def read_annotations(
+    csv_path: Path, labels: LabelResolver, max_rows: int
+) -> tuple[list[Finding], list[BadItem]]:
+    """Parse every row; a file without the needed columns, or with more than MAX_ROWS rows,
+    raises ``Invalid``."""
     findings: list[Finding] = []
     errors: list[BadItem] = []
-    for line, row in read_rows(csv_path, _check_columns):
+    for line, row in read_rows(csv_path, _check_columns, max_rows):
         item = f"{ANNOTATIONS}:{line}"
         try:
             findings.append(_finding(item, row, labels))
@@ -44,19 +47,36 @@ def read_annotations(csv_path: Path, labels: LabelResolver) -> tuple[list[Findin
 
 
 def read_rows(
-    csv_path: Path, check_columns: Callable[[Sequence[str]], None]
-) -> list[tuple[int, dict[str, str]]]:
-    """(line number, row) pairs with lower-case, stripped column names and values."""
+    csv_path: Path, check_columns: Callable[[Sequence[str]], None], max_rows: int
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) pairs with lower-case, stripped column names and values.
+
+    Streamed row by row, and refused (``Invalid``) at row MAX_ROWS + 1 before that row is
+    parsed further: a huge CSV costs the rows up to the limit, never the whole file. A field
+    longer than ``csv.field_size_limit()`` (128 KiB) is refused by ``csv`` itself.
+    """
     try:
         with csv_path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
             check_columns(reader.fieldnames or [])
-            return [
-                (line, {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()})
-                for line, raw in enumerate(reader, start=2)
-            ]
+            for count, raw in enumerate(reader):
+                if count == max_rows:
+                    raise Invalid(
+                        f"{csv_path.name} has more than {max_rows} rows (the limit, "
+                        "LUNGSIGN_MAX_IMPORT_ROWS); split it into several imports"
+                    )
+                row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+                yield count + 2, row  # line 1 is the header
     except (UnicodeDecodeError, csv.Error) as exc:
         raise Invalid(f"{csv_path.name} is not a readable UTF-8 CSV file ({exc})") from None
+
+
+def count_rows(csv_path: Path, max_rows: int) -> int:
+    """The rows of CSV_PATH (for progress), counted without keeping them; at most MAX_ROWS + 1."""
+    with csv_path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        return sum(1 for _, _ in zip(range(max_rows + 1), reader, strict=False))
 
 
 def _check_columns(fieldnames: Sequence[str]) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from app.services.ingest.annotations import ANNOTATIONS, Finding
 from app.services.ingest.dicom_io import DicomProblem, Slice, decode, read_header
 from app.services.ingest.patching import content_hash, cut_patch, pixel_bytes, pseudonym
-from app.services.ingest.types import BadItem, Candidate, ProgressCallback
+from app.services.ingest.types import BadItem, Candidate, CandidateSink, ProgressCallback
 
 
 def walk_files(directory: Path) -> Iterator[tuple[Path, str]]:
@@ -38,7 +38,7 @@ class DicomImport:
     findings: list[Finding]
     pseudonym_key: str
     patch_size: int
-    candidates: list[Candidate] = field(default_factory=list)
+    emit: CandidateSink  # each candidate goes there as it is cut (stored in batches)
     errors: list[BadItem] = field(default_factory=list)
     uid_paths: dict[str, str] = field(default_factory=dict)  # SOP Instance UID → usable file
     uid_problems: dict[str, str] = field(default_factory=dict)  # UID → why its file failed
@@ -91,7 +91,7 @@ class DicomImport:
         rows, cols = image.shape
         for finding in findings:
             if 0 <= finding.x < cols and 0 <= finding.y < rows:
-                self.candidates.append(self._candidate(image, finding, patient_key))
+                self.emit(self._candidate(image, finding, patient_key))
             else:
                 where = f"(x={finding.x}, y={finding.y})"
                 reason = f"ROI centre {where} outside the {cols}×{rows} image {relative}"

@@ -18,6 +18,8 @@ from pydicom.pixels import apply_modality_lut
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 HU_MIN, HU_MAX = -32768, 32767  # int16 storage
+MAX_PIXEL_BYTES = 64 * 1024 * 1024  # a 4096 × 4096 16-bit slice is 32 MiB
+MAX_FILE_BYTES = MAX_PIXEL_BYTES + 16 * 1024 * 1024  # pixels plus a generous header
 MONOCHROME = ("MONOCHROME1", "MONOCHROME2")
 NATIVE_LITTLE_ENDIAN = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
 
@@ -134,6 +136,11 @@ def image_problem(dataset: Dataset, *, ct_only: bool = True) -> str | None:
         return f"invalid NumberOfFrames {frames!r}"
     if int(frames) != 1:
         return f"multi-frame image ({frames} frames); export single-frame slices"
+    rows, cols = int(dataset.get("Rows") or 0), int(dataset.get("Columns") or 0)
+    pixel_bytes = rows * cols * -(-int(dataset.get("BitsAllocated") or 16) // 8)
+    if pixel_bytes > MAX_PIXEL_BYTES:
+        size = f"{cols}×{rows} pixels, {pixel_bytes // (1024 * 1024)} MB"
+        return f"image too large ({size}); a slice may have at most {_mb(MAX_PIXEL_BYTES)}"
     modality = str(dataset.get("Modality", "CT"))
     if ct_only and modality != "CT":
         return f"modality {modality}, not CT"
@@ -143,7 +150,21 @@ def image_problem(dataset: Dataset, *, ct_only: bool = True) -> str | None:
 
 
 def _dcmread(path: Path) -> Dataset:
-    """Read PATH with or without a file meta header; refuse what is not DICOM."""
+    """Read PATH with or without a file meta header; refuse what is not DICOM.
+
+    Before parsing: a file over ``MAX_FILE_BYTES`` is refused from its size, and a file
+    that has neither the ``DICM`` marker after its preamble nor a plausible first element
+    (group 0002–0008, as every dataset with a SOP Instance UID starts) is not parsed at all:
+    pydicom's ``force=True`` would walk, say, 100 MB of zeros as millions of empty
+    elements (31 s of CPU, issue 11 finding 3)."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        reason = f"file of {size // (1024 * 1024)} MB; a CT slice file may have at most"
+        raise DicomProblem(f"{reason} {_mb(MAX_FILE_BYTES)}")
+    with path.open("rb") as handle:
+        start = handle.read(132)
+    if start[128:132] != b"DICM" and not _starts_with_element(start):
+        raise DicomProblem("not a DICOM file (no DICM marker and no DICOM element at its start)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -154,6 +175,18 @@ def _dcmread(path: Path) -> Dataset:
     if not uid:
         raise DicomProblem("not a DICOM file (no SOP Instance UID)")
     return dataset
+
+
+def _starts_with_element(start: bytes) -> bool:
+    """A raw dataset (no preamble) starts with its lowest group: 0002 (file meta) or 0008."""
+    if len(start) < 8:
+        return False
+    little, big = int.from_bytes(start[:2], "little"), int.from_bytes(start[:2], "big")
+    return 0x0002 <= little <= 0x0008 or 0x0002 <= big <= 0x0008
+
+
+def _mb(size: int) -> str:
+    return f"{size // (1024 * 1024)} MB"
 
 
 def _rescale(dataset: Dataset) -> tuple[float, float] | None:

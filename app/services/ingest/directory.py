@@ -21,8 +21,15 @@ from app.services.ingest.annotations import ANNOTATIONS, read_annotations
 from app.services.ingest.dicom import DicomImport
 from app.services.ingest.patching import split_for
 from app.services.ingest.precut import PATCHES, read_precut
-from app.services.ingest.types import BadItem, Candidate, ImportSummary, ProgressCallback
+from app.services.ingest.types import (
+    BadItem,
+    Candidate,
+    CandidateSink,
+    ImportSummary,
+    ProgressCallback,
+)
 from app.tables import Dataset, Patch, User
+from app.text_rules import problem
 
 log = logging.getLogger(__name__)
 INSERT_BATCH = 500
@@ -40,14 +47,13 @@ def import_directory(
     directory = Path(directory)
     name = _checked_name(dataset_name)
     dataset = _existing_dataset(session, name, settings.patch_size)
-    candidates, errors = read_candidates(session, settings, directory, on_progress)
-    summary = ImportSummary(dataset=name, errors=errors)
-    fresh = _new_candidates(session, dataset, candidates, summary)
-    if fresh:
-        dataset = dataset or _create_dataset(session, name, settings.patch_size, user)
-        _insert(session, dataset, fresh)
-        summary.imported = len(fresh)
+    summary = ImportSummary(dataset=name)
+    store = _Store(session, name, settings.patch_size, user, dataset, summary)
+    summary.errors = read_candidates(session, settings, directory, store.add, on_progress)
+    store.flush()
+    summary.errors.extend(store.errors)
     summary.errors.sort(key=_error_order)
+    summary.keep_first_errors()
     audit.record(session, user, "import", name, imported=summary.imported, skipped=summary.skipped)
     log.info("import into %s: %s imported, %s skipped", name, summary.imported, summary.skipped)
     return summary
@@ -57,20 +63,26 @@ def read_candidates(
     session: Session,
     settings: Settings,
     directory: Path,
+    emit: CandidateSink,
     on_progress: ProgressCallback | None = None,
-) -> tuple[list[Candidate], list[BadItem]]:
-    """Patch candidates and bad items from whichever format DIRECTORY holds."""
+) -> list[BadItem]:
+    """Hand each patch candidate of DIRECTORY (either format) to EMIT as it is cut; the bad
+    items."""
     if not directory.is_dir():
         raise Invalid(f"{directory} is not a directory")
     labels = LabelResolver(list_labels(session))
     key = settings.secret("pseudonym_key")
     if (directory / ANNOTATIONS).is_file():
-        findings, errors = read_annotations(directory / ANNOTATIONS, labels)
-        reader = DicomImport(findings, key, settings.patch_size)
+        findings, errors = read_annotations(
+            directory / ANNOTATIONS, labels, settings.max_import_rows
+        )
+        reader = DicomImport(findings, key, settings.patch_size, emit)
         reader.run(directory, on_progress)
-        return reader.candidates, errors + reader.errors
+        return errors + reader.errors
     if (directory / PATCHES).is_file():
-        return read_precut(directory, labels, key, settings.patch_size, on_progress)
+        return read_precut(
+            directory, labels, key, settings.patch_size, settings.max_import_rows, emit, on_progress
+        )
     raise Invalid(f"{directory} holds neither {ANNOTATIONS} nor {PATCHES}")
 
 
@@ -78,6 +90,9 @@ def _checked_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > 120:
         raise Invalid("a dataset name needs 1 to 120 characters")
+    reason = problem(name)
+    if reason:
+        raise Invalid(f"a dataset name {reason}")
     return name
 
 
@@ -102,38 +117,62 @@ def _create_dataset(session: Session, name: str, patch_size: int, user: User | N
     return dataset
 
 
-def _new_candidates(
-    session: Session, dataset: Dataset | None, candidates: list[Candidate], summary: ImportSummary
-) -> list[Candidate]:
-    """Drop what the dataset holds (counted) and repeats within this import (reported)."""
-    held: set[str] = set()
-    if dataset is not None:
-        query = select(Patch.content_hash).where(Patch.dataset_id == dataset.id)
-        held = set(session.scalars(query))
-    first: dict[str, str] = {}
-    fresh: list[Candidate] = []
-    for candidate in candidates:
-        if candidate.content_hash in held:
-            summary.already_present += 1
-        elif candidate.content_hash in first:
-            reason = f"same patch and label as {first[candidate.content_hash]}"
-            summary.errors.append(BadItem(candidate.item, reason))
+class _Store:
+    """Candidates into the dataset as they come, in batches of ``INSERT_BATCH`` (one
+    statement each, all in the caller's transaction): memory holds one batch of pixels, not
+    the whole import. What the dataset holds is counted; repeats within the import are bad
+    items. The dataset row is created with the first batch, so only when a patch is new."""
+
+    def __init__(
+        self,
+        session: Session,
+        name: str,
+        patch_size: int,
+        user: User | None,
+        dataset: Dataset | None,
+        summary: ImportSummary,
+    ) -> None:
+        self.session, self.name, self.patch_size, self.user = session, name, patch_size, user
+        self.dataset, self.summary = dataset, summary
+        self.held: set[str] = set()
+        if dataset is not None:
+            query = select(Patch.content_hash).where(Patch.dataset_id == dataset.id)
+            self.held = set(session.scalars(query))
+        self.first: dict[str, str] = {}  # content hash → the item that gave it first
+        self.batch: list[Candidate] = []
+        self.errors: list[BadItem] = []
+
+    def add(self, candidate: Candidate) -> None:
+        if candidate.content_hash in self.held:
+            self.summary.already_present += 1
+        elif candidate.content_hash in self.first:
+            reason = f"same patch and label as {self.first[candidate.content_hash]}"
+            self.errors.append(BadItem(candidate.item, reason))
         else:
-            first[candidate.content_hash] = candidate.item
-            fresh.append(candidate)
-    return fresh
+            self.first[candidate.content_hash] = candidate.item
+            self.batch.append(candidate)
+            if len(self.batch) >= INSERT_BATCH:
+                self.flush()
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        if self.dataset is None:
+            self.dataset = _create_dataset(self.session, self.name, self.patch_size, self.user)
+        _insert(self.session, self.dataset, self.batch)
+        self.summary.imported += len(self.batch)
+        self.batch = []
 
 
 def _insert(session: Session, dataset: Dataset, candidates: list[Candidate]) -> None:
-    """Bulk insert in batches (one statement per batch, same transaction)."""
+    """One bulk INSERT statement for CANDIDATES."""
     rows = []
     for candidate in candidates:
         row = dict(vars(candidate))  # shallow: asdict() would deep-copy the pixel bytes
         del row["item"]
         row.update(dataset_id=dataset.id, source="real", split=split_for(candidate.patient_key))
         rows.append(row)
-    for start in range(0, len(rows), INSERT_BATCH):
-        session.execute(insert(Patch), rows[start : start + INSERT_BATCH])
+    session.execute(insert(Patch), rows)
 
 
 def _error_order(error: BadItem) -> tuple[int, int, str]:

@@ -6,6 +6,7 @@ default 1024, so a stored 0 is −1024 HU). Each patch must be patch_size × pat
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,14 +15,15 @@ from PIL import Image
 
 from app.errors import Invalid
 from app.services.datasets.labels import LabelResolver
-from app.services.ingest.annotations import read_rows, relative_path
+from app.services.ingest.annotations import count_rows, read_rows, relative_path
 from app.services.ingest.dicom_io import HU_MAX, HU_MIN
 from app.services.ingest.patching import content_hash, pixel_bytes, pseudonym
-from app.services.ingest.types import BadItem, Candidate, ProgressCallback
+from app.services.ingest.types import BadItem, Candidate, CandidateSink, ProgressCallback
 
 PATCHES = "patches.csv"
 DEFAULT_HU_OFFSET = 1024
 SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I")
+MAX_PATCH_FILE_BYTES = 16 * 1024 * 1024  # a 512 × 512 float64 patch is 2 MiB
 
 
 def read_precut(
@@ -29,23 +31,24 @@ def read_precut(
     labels: LabelResolver,
     pseudonym_key: str,
     patch_size: int,
+    max_rows: int,
+    emit: CandidateSink,
     on_progress: ProgressCallback | None = None,
-) -> tuple[list[Candidate], list[BadItem]]:
-    """Every row of DIRECTORY/patches.csv as a candidate or a bad item."""
-    candidates: list[Candidate] = []
+) -> list[BadItem]:
+    """Every row of DIRECTORY/patches.csv as a candidate (handed to EMIT) or a bad item."""
     errors: list[BadItem] = []
-    rows = read_rows(directory / PATCHES, _check_columns)
-    for line, row in rows:
+    total = count_rows(directory / PATCHES, max_rows)
+    for line, row in read_rows(directory / PATCHES, _check_columns, max_rows):
         item = f"{PATCHES}:{line}"
         try:
             hu = load_patch(directory, row, patch_size)
             code = labels.resolve(row.get("label", ""))
-            candidates.append(_candidate(item, code, hu, _patient_key(row, pseudonym_key)))
+            emit(_candidate(item, code, hu, _patient_key(row, pseudonym_key)))
         except Invalid as exc:
             errors.append(BadItem(item, str(exc)))
         if on_progress:
-            on_progress(line - 1, len(rows))
-    return candidates, errors
+            on_progress(line - 1, total)
+    return errors
 
 
 def _check_columns(fieldnames: Sequence[str]) -> None:
@@ -67,32 +70,49 @@ def load_patch(directory: Path, row: dict[str, str], patch_size: int) -> np.ndar
     if not relative or not (directory / relative).is_file():
         raise Invalid(f"no file {row.get('path')!r} in DIR")
     path = directory / relative
-    values = _load_npy(path) if path.suffix.lower() == ".npy" else _load_image(path, row)
-    if values.shape != (patch_size, patch_size):
-        shape = "×".join(str(n) for n in values.shape)
-        raise Invalid(f"{relative} is {shape}, the patch size is {patch_size}×{patch_size}")
+    if path.stat().st_size > MAX_PATCH_FILE_BYTES:
+        raise Invalid(
+            f"{relative} is larger than a patch file may be ({MAX_PATCH_FILE_BYTES} bytes)"
+        )
+    if path.suffix.lower() == ".npy":
+        values = _load_npy(path, relative, patch_size)
+    else:
+        values = _load_image(path, row, relative, patch_size)
     return np.clip(np.rint(values), HU_MIN, HU_MAX).astype(np.int16)
 
 
-def _load_npy(path: Path) -> np.ndarray:
+def _check_shape(relative: str, shape: tuple[int, ...], patch_size: int) -> None:
+    """Checked from the file's header, before its pixels are read."""
+    if shape != (patch_size, patch_size):
+        text = "×".join(str(n) for n in shape)
+        raise Invalid(f"{relative} is {text}, the patch size is {patch_size}×{patch_size}")
+
+
+def _load_npy(path: Path, relative: str, patch_size: int) -> np.ndarray:
     try:
-        values = np.load(path, allow_pickle=False)
+        mapped = np.load(path, mmap_mode="r", allow_pickle=False)  # reads the header only
+        if mapped.dtype.kind not in "iuf":
+            raise Invalid(f"{path.name} holds {mapped.dtype}, not numbers")
+        _check_shape(relative, mapped.shape, patch_size)
+        return np.array(mapped, dtype=np.float64)
     except (OSError, ValueError) as exc:
         raise Invalid(f"{path.name} is not a readable .npy array ({exc})") from None
-    if values.dtype.kind not in "iuf":
-        raise Invalid(f"{path.name} holds {values.dtype}, not numbers")
-    return np.asarray(values, dtype=np.float64)
 
 
-def _load_image(path: Path, row: dict[str, str]) -> np.ndarray:
+def _load_image(path: Path, row: dict[str, str], relative: str, patch_size: int) -> np.ndarray:
     try:
-        with Image.open(path) as image:
+        with warnings.catch_warnings():  # PIL warns from 89 M pixels on; the shape check follows
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)  # reads the header; pixels are decoded below
+        with image:
             mode = image.mode
+            if mode not in SIXTEEN_BIT_MODES:
+                raise Invalid(f"{path.name} is a {mode} image, not 16-bit grayscale")
+            width, height = image.size
+            _check_shape(relative, (height, width), patch_size)
             stored = np.asarray(image, dtype=np.float64)
-    except OSError as exc:
+    except (OSError, Image.DecompressionBombError) as exc:  # over 179 M pixels: PIL refuses
         raise Invalid(f"{path.name} is not a readable image ({exc})") from None
-    if mode not in SIXTEEN_BIT_MODES:
-        raise Invalid(f"{path.name} is a {mode} image, not 16-bit grayscale")
     try:
         offset = float(row.get("hu_offset") or DEFAULT_HU_OFFSET)
     except ValueError:

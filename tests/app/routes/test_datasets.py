@@ -73,10 +73,10 @@ def test_upload_returns_summary_and_counts(
     data = zip_directory(mixed_cohort(tmp_path / "c"), "cohort/")
     summary = imported(client, settings, headers, data)
     assert summary["imported"] == 3 and summary["dataset"] == "real1"
-    assert {"item": "notes.txt", "reason": "not a DICOM file (no SOP Instance UID)"} in summary[
-        "errors"
-    ]
+    not_dicom = "not a DICOM file (no DICM marker and no DICOM element at its start)"
+    assert {"item": "notes.txt", "reason": not_dicom} in summary["errors"]
     assert summary["skipped"] == len(summary["errors"]) and summary["already_present"] == 0
+    assert summary["errors_not_listed"] == 0
     again = imported(client, settings, headers, data)
     assert again["imported"] == 0 and again["already_present"] >= 3
     (listed,) = client.get("/api/v1/datasets", headers=headers).json()

@@ -1,18 +1,27 @@
-"""Engine and session factory; SQLite gets WAL mode, a busy timeout and foreign keys."""
+"""Engine and session factory; SQLite gets WAL mode, a busy timeout, foreign keys,
+``synchronous=FULL`` and a database file only its owner can read."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+# FULL: in WAL mode every commit syncs the WAL, so an acknowledged judgment survives a power
+# cut; NORMAL would sync only at checkpoints (issue 11, finding 11). The measured cost is in
+# docs/architecture.md; bench/bench_reading.py --synchronous NORMAL,FULL measures it again.
+SQLITE_SYNCHRONOUS = "FULL"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite connections are tuned for one writer and many readers."""
     if url.startswith("sqlite"):
+        _private_file(url)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -26,8 +35,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
     cursor.close()
+
+
+def _private_file(url: str) -> None:
+    """Create the SQLite file as 0600 (like the secrets) before SQLite would create it 0644,
+    and tighten an existing one; SQLite gives its -wal and -shm files the same mode."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    with contextlib.suppress(OSError):  # e.g. a read-only copy owned by someone else
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        for name in (path, f"{path}-wal", f"{path}-shm"):
+            if os.path.exists(name):
+                os.chmod(name, 0o600)
 
 
 class Database:

@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.text_rules import SafeName
+
 Seed = Field(default=0, ge=0, le=2**31 - 1)
 Name = Field(min_length=1, max_length=120)
 
@@ -19,12 +21,12 @@ class Params(BaseModel):
 
 
 class ImportParams(Params):
-    dataset: str = Name
+    dataset: SafeName = Name
     upload: str = Field(pattern=r"^[0-9a-f]{32}\.zip$")  # a file under data_dir/uploads
 
 
 class TrainGanParams(Params):
-    dataset: str = Name
+    dataset: SafeName = Name
     epochs: int | None = Field(default=None, ge=1, le=100_000)
     steps: int | None = Field(default=None, ge=1, le=1_000_000)  # instead of epochs
     seed: int = Seed
@@ -33,13 +35,13 @@ class TrainGanParams(Params):
 class GenerateParams(Params):
     gan: int = Field(ge=1, le=2**31 - 1)
     per_label: int = Field(ge=1, le=10_000)
-    dataset: str = Name
+    dataset: SafeName = Name
     seed: int = Seed
     drop_near_copies: bool = False
 
 
 class TrainClassifierParams(Params):
-    dataset: str = Name
+    dataset: SafeName = Name
     mode: Literal["real-only", "gan-pretrain", "mixed"] = "real-only"
     # a fixed generated set (its GAN may have seen test patients); None: one GAN per fold
     generated: str | None = Field(default=None, min_length=1, max_length=120)
@@ -52,5 +54,5 @@ class TrainClassifierParams(Params):
 
 class EvaluateParams(Params):
     model: int = Field(ge=1, le=2**31 - 1)
-    dataset: str = Name
+    dataset: SafeName = Name
     kind: Literal["classifier", "gan"] = "classifier"

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
 from app.tables import Assignment, AssignmentItem, ItemImage, Study, User
+from app.text_rules import problem
 
 
 def item_image(session: Session, reader: User, token: str, window: str) -> bytes:
@@ -42,6 +43,8 @@ def save_intake(session: Session, reader: User, years: int, subspecialty: str) -
     """Record the reader's experience, once: of two racing answers only the first is stored."""
     if not 0 <= years <= 70:
         raise Invalid("years of experience must be between 0 and 70")
+    if reason := problem(subspecialty):
+        raise Invalid(f"the subspecialty {reason}")
     stored = session.execute(
         update(User)
         .where(User.id == reader.id, User.experience_years.is_(None))

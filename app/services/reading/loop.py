@@ -1,7 +1,10 @@
 """The reading loop: the reader's next item and answers.
 
 Readers only ever see an item's random token. ``next_item`` returns the first unanswered
-item in the reader's order, so any device resumes at the right place. ``submit`` stores
+item in the reader's order, so any device resumes at the right place; it only reads (GET
+must not change state): the first answer to an item stamps its ``shown_at`` and the
+assignment's ``started_at`` (and ``finished_at`` with the last item), and only the item
+``next_item`` shows (every earlier one answered) can take a first answer. ``submit`` stores
 one judgment per item: an identical resubmission (double click, retry, second tab) gets the
 stored judgment back; a different answer is refused with 409 unless the study allows
 changes, in which case it replaces the answer.
@@ -65,8 +68,7 @@ def next_item(session: Session, reader: User, study_id: int) -> ItemView | None:
         select(func.count()).where(AssignmentItem.assignment_id == assignment.id).scalar_subquery()
     )
     row = session.execute(
-        select(AssignmentItem.id, AssignmentItem.token, AssignmentItem.position)
-        .add_columns(AssignmentItem.shown_at, StudyItem.is_practice, total)
+        select(AssignmentItem.token, AssignmentItem.position, StudyItem.is_practice, total)
         .join(StudyItem, StudyItem.id == AssignmentItem.study_item_id)
         .outerjoin(Judgment, Judgment.assignment_item_id == AssignmentItem.id)
         .where(AssignmentItem.assignment_id == assignment.id, Judgment.id.is_(None))
@@ -74,13 +76,8 @@ def next_item(session: Session, reader: User, study_id: int) -> ItemView | None:
         .limit(1)
     ).first()
     if row is None:
-        _stamp_once(session, Assignment, Assignment.finished_at, assignment.id)
         return None
-    item_id, token, position, shown_at, practice, n_items = row
-    if shown_at is None:
-        _stamp_once(session, AssignmentItem, AssignmentItem.shown_at, item_id)
-    if assignment.started_at is None:
-        _stamp_once(session, Assignment, Assignment.started_at, assignment.id)
+    token, position, practice, n_items = row
     previous = _previous(session, assignment.id, position) if assignment.allow_changes else None
     return ItemView(token, position + 1, n_items, practice, assignment.windows, previous)
 
@@ -103,7 +100,7 @@ def submit(session: Session, reader: User, token: str, answer: Answer) -> Submit
     ctx = _context(session, reader, token, answer.label)
     if ctx.status != "open":
         raise Conflict("the study is not open")
-    if ctx.shown_at is None:
+    if ctx.shown_at is None and not _is_next(session, ctx.assignment_id, ctx.position):
         raise Conflict("this item has not been shown yet")
     _validate(ctx, answer)
     feedback = {"source": ctx.source, "label": ctx.true_label} if ctx.practice else None
@@ -111,6 +108,7 @@ def submit(session: Session, reader: User, token: str, answer: Answer) -> Submit
     if judgment is None:
         judgment = _insert_new(session, ctx.item_id, answer)
         if judgment is not None:
+            _stamp_progress(session, ctx.assignment_id, ctx.item_id)
             return Submitted(judgment, True, feedback)
         judgment = session.scalar(
             select(Judgment).where(Judgment.assignment_item_id == ctx.item_id)
@@ -170,6 +168,30 @@ def _previous(session: Session, assignment_id: int, position: int) -> str | None
             AssignmentItem.position == position - 1,
         )
     )
+
+
+def _is_next(session: Session, assignment_id: int, position: int) -> bool:
+    """Whether every item before POSITION is answered: the item ``next_item`` shows."""
+    earlier_open = (
+        select(AssignmentItem.id)
+        .outerjoin(Judgment, Judgment.assignment_item_id == AssignmentItem.id)
+        .where(
+            AssignmentItem.assignment_id == assignment_id,
+            AssignmentItem.position < position,
+            Judgment.id.is_(None),
+        )
+        .limit(1)
+    )
+    return session.scalar(earlier_open) is None
+
+
+def _stamp_progress(session: Session, assignment_id: int, item_id: int) -> None:
+    """After a first answer: the item's ``shown_at``, the assignment's ``started_at`` and,
+    with its last item, ``finished_at`` (stamped here, so that GET /reading/next only reads)."""
+    _stamp_once(session, AssignmentItem, AssignmentItem.shown_at, item_id)
+    _stamp_once(session, Assignment, Assignment.started_at, assignment_id)
+    if _is_next(session, assignment_id, 2**31 - 1):
+        _stamp_once(session, Assignment, Assignment.finished_at, assignment_id)
 
 
 def _stamp_once(session: Session, table: Any, column: Any, row_id: int) -> None:

@@ -29,6 +29,7 @@ $(PY_STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
+# htmx and swagger-ui-dist (Swagger UI for /docs), served from node_modules/, never a CDN
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@

@@ -22,6 +22,7 @@ from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import LungsignError
 from app.routes import ROUTERS
+from app.routes.api_docs import SWAGGER_UI_PATH
 from app.security_headers import SecurityHeaders
 from app.tables import User
 from app.templating import render
@@ -57,6 +58,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         "/static/vendor/htmx",
         StaticFiles(directory=settings.node_modules_dir / "htmx.org" / "dist", check_dir=False),
         name="htmx",
+    )
+    app.mount(  # Swagger UI for /docs (app.routes.api_docs), from the npm package, no CDN
+        SWAGGER_UI_PATH,
+        StaticFiles(directory=settings.node_modules_dir / "swagger-ui-dist", check_dir=False),
+        name="swagger-ui",
     )
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     for router in ROUTERS:

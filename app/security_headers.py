@@ -2,8 +2,8 @@
 
 - ``Content-Security-Policy``: scripts, styles, images and connections from this origin only,
   no inline script or style, no plugins, no framing (``frame-ancestors 'none'``), forms post
-  only here. ``/docs`` gets a wider policy for Swagger UI (its CDN assets and inline
-  bootstrap script); it is for logged-in users only.
+  only here. ``/docs`` gets a wider policy for Swagger UI (its inline bootstrap script; its
+  assets are served from here, from the npm package); it is for logged-in users only.
 - ``X-Frame-Options: DENY`` (older browsers), ``X-Content-Type-Options: nosniff``,
   ``Referrer-Policy: same-origin`` (item tokens and study ids never leave the site),
   ``Cross-Origin-Opener-Policy: same-origin``, a ``Permissions-Policy`` that turns off
@@ -38,13 +38,12 @@ CSP = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-SWAGGER_CDN = "https://cdn.jsdelivr.net"
 DOCS_CSP = "; ".join(
     [
         "default-src 'self'",
-        f"script-src 'self' 'unsafe-inline' {SWAGGER_CDN}",
-        f"style-src 'self' {SWAGGER_CDN}",
-        "img-src 'self' data: https://fastapi.tiangolo.com",
+        "script-src 'self' 'unsafe-inline'",
+        "style-src 'self'",
+        "img-src 'self' data:",
         "connect-src 'self'",
         "object-src 'none'",
         "base-uri 'self'",

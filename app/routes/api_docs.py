@@ -15,6 +15,9 @@ from fastapi.responses import HTMLResponse
 from app.deps import CurrentUser
 
 router = APIRouter(include_in_schema=False)
+# Swagger UI's assets: the npm package swagger-ui-dist (package.json), installed with htmx by
+# `npm ci` and mounted here by app.main, so /docs works without a network (no CDN).
+SWAGGER_UI_PATH = "/static/vendor/swagger-ui"
 
 
 @router.get("/openapi.json")
@@ -27,4 +30,11 @@ def openapi_schema(request: Request, user: CurrentUser) -> dict[str, Any]:
 @router.get("/docs")
 def swagger_ui(request: Request, user: CurrentUser) -> HTMLResponse:
     """Swagger UI over ``/openapi.json``."""
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="lungsign API")
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="lungsign API",
+        swagger_js_url=f"{SWAGGER_UI_PATH}/swagger-ui-bundle.js",
+        swagger_css_url=f"{SWAGGER_UI_PATH}/swagger-ui.css",
+        swagger_favicon_url=f"{SWAGGER_UI_PATH}/favicon-32x32.png",
+        swagger_ui_parameters={"validatorUrl": None},  # no badge from validator.swagger.io
+    )

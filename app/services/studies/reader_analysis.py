@@ -12,6 +12,7 @@ and once per GAN version (that version's generated items with the shared real on
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ import numpy as np
 from app.services.studies.stats import Records, realness
 from models.clustered import ClusteredRate, clustered_rate
 from models.mrmc import SingleTreatment, or_analysis
+from models.version_difference import PairedDifference, version_difference
 
 MIN_READERS = 2
 MIN_PER_CLASS = 2  # real and generated cases each in the complete block
@@ -56,6 +58,55 @@ def mrmc(records: Records) -> dict[str, Any]:
             }
             for version in versions
         ],
+        "version_differences": [
+            _version_difference(records, first, second)
+            for first, second in combinations(versions, 2)
+        ],
+    }
+
+
+def _version_difference(records: Records, first: str, second: str) -> dict[str, Any]:
+    """Version FIRST minus version SECOND: judged-real rate and reader-averaged AUC, with a
+    paired two-way bootstrap (readers drawn once for both, items within real / FIRST / SECOND;
+    ``models.version_difference``)."""
+    group = {"": 0, first: 1, second: 2}
+    version: dict[int, str] = {}  # an item's version, as its first judgment names it
+    for r in records:
+        version.setdefault(r.item, "" if r.source == "real" else r.model_version or "?")
+    kept = [r for r in records if version[r.item] in group]
+    base: dict[str, Any] = {"versions": [first, second]}
+    if not any(r.source == "real" for r in kept):
+        base["available"] = False
+        base["reason"] = "needs real items in the study (the versions are compared against them)"
+        return base
+    result = version_difference(
+        np.array([r.reader for r in kept]),
+        np.array([r.item for r in kept]),
+        np.array([group[version[r.item]] for r in kept]),
+        np.array([realness(r.verdict, r.confidence) for r in kept], dtype=float),
+        np.array([r.verdict == "real" for r in kept], dtype=float),
+    )
+    return {
+        **base,
+        "available": True,
+        "method": "paired two-way reader × item bootstrap, 2000 replicates, percentile 95%",
+        "readers": result.n_readers,
+        "auc_readers": result.n_auc_readers,
+        "n_real": result.n_real,
+        "n_first": result.n_a,
+        "n_second": result.n_b,
+        "generated_judged_real": _paired(result.judged_real),
+        "auc": _paired(result.auc) if result.auc is not None else None,
+    }
+
+
+def _paired(d: PairedDifference) -> dict[str, Any]:
+    return {
+        "first": d.a,
+        "second": d.b,
+        "difference": d.estimate,
+        "ci95": list(d.ci),
+        "p_value": d.p_value,
     }
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from app.db import Database
 from app.tables import AssignmentItem, AuditEvent, Patch, StudyItem
 from tests.factories import api_token, login, make_user
-from tests.study_factories import create_open_study, with_data
+from tests.study_factories import create_open_study, make_dataset, with_data
 
 COLUMNS = (
     "study,reader,item,patch_id,source,true_label,model_version,"
@@ -267,3 +267,36 @@ def test_results_page_leads_with_the_judged_real_rate(client: TestClient, db: Da
     assert "Can readers tell generated from real? (MRMC)" in page
     assert "not available: needs 2 or more readers who read the same items" in page
     assert "treating readers and patches as samples" in page
+
+
+def test_two_gan_versions_are_compared_in_the_json_and_on_the_page(
+    client: TestClient, db: Database
+) -> None:
+    """A study of real patches and two GAN versions' patches, read by three scripted
+    readers: the results compare version 1 with version 2 (judged-real rate and AUC, each
+    version's value equal to its own per-version figure), and the page shows the comparison."""
+    with_data(db)
+    make_dataset(db, "gen2", "generated", gan_version=2)
+    coord_account = make_user(db, "coordinator")
+    coord = api_token(db, coord_account)
+    names = ["ann", "bob", "cy"]
+    readers = [api_token(db, make_user(db, "reader", name)) for name in names]
+    study_id = create_open_study(
+        client, coord, readers=names, items_per_reader=16, generated={"datasets": ["gen1", "gen2"]}
+    )
+    run_readers(client, db, study_id, readers)
+    results = client.get(f"/api/v1/studies/{study_id}/results", headers=coord).json()
+    per_version = {v["model_version"]: v for v in results["per_model_version"]}
+    assert set(per_version) == {"1", "2"}
+    (diff,) = results["mrmc"]["version_differences"]
+    assert diff["available"] and diff["versions"] == ["1", "2"] and diff["readers"] == 3
+    judged = diff["generated_judged_real"]
+    assert judged["first"] == per_version["1"]["generated_judged_real"]["rate"]
+    assert judged["second"] == per_version["2"]["generated_judged_real"]["rate"]
+    assert judged["ci95"][0] <= judged["difference"] <= judged["ci95"][1]
+    mrmc_versions = {v["model_version"]: v for v in results["mrmc"]["per_model_version"]}
+    assert diff["auc"]["first"] == pytest.approx(mrmc_versions["1"]["auc"])
+    assert diff["auc"]["second"] == pytest.approx(mrmc_versions["2"]["auc"])
+    login(client, coord_account)
+    page = client.get(f"/studies/{study_id}/results").text
+    assert "GAN versions compared" in page and "GAN v1 − v2" in page

@@ -76,3 +76,39 @@ def test_clustered_interval_sits_beside_wilson_and_is_wider_with_reader_effects(
     assert result["ci95"][0] < wilson[0] and result["ci95"][1] > wilson[1]
     assert (result["readers"], result["items"]) == (6, 30)
     assert clustered(records)["label_accuracy"] is None  # no labels asked
+
+
+def test_two_gan_versions_compared_with_the_shared_real_items() -> None:
+    """Version 2's patches fool readers far more often than version 1's: the difference
+    (1 − 2) is the plain difference of the two judged-real rates and of the reader-averaged
+    AUCs, and its interval excludes 0; a study with one version has no comparison."""
+    rng = np.random.default_rng(7)
+    records = []
+    for j in range(6):
+        for item in range(60):
+            source = "real" if item % 3 == 0 else "generated"
+            version = "" if source == "real" else ("1" if item % 3 == 1 else "2")
+            p_real = {"": 0.8, "1": 0.15, "2": 0.7}[version]
+            verdict = "real" if rng.random() < p_real else "generated"
+            conf = int(rng.integers(1, 6))
+            records.append(
+                record(f"r{j}", item, source, verdict, confidence=conf, model_version=version)
+            )
+    (diff,) = mrmc(records)["version_differences"]
+    assert diff["available"] and diff["versions"] == ["1", "2"]
+    assert (diff["readers"], diff["n_real"], diff["n_first"], diff["n_second"]) == (6, 20, 20, 20)
+    rates = {
+        v: np.mean([r.verdict == "real" for r in records if r.model_version == v]) for v in "12"
+    }
+    judged = diff["generated_judged_real"]
+    assert (judged["first"], judged["second"]) == (rates["1"], rates["2"])
+    assert judged["difference"] == rates["1"] - rates["2"]
+    assert judged["ci95"][1] < 0 and judged["p_value"] < 0.01
+    per_version = {v["model_version"]: v for v in mrmc(records)["per_model_version"]}
+    auc = diff["auc"]
+    for side, version in (("first", "1"), ("second", "2")):
+        assert auc[side] == per_version[version]["auc"]  # complete study: the same readers
+    assert auc["ci95"][0] > 0 and auc["p_value"] < 0.01  # version 1 is easier to tell apart
+
+    one_version = [r for r in records if r.model_version != "2"]
+    assert mrmc(one_version)["version_differences"] == []

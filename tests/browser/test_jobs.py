@@ -22,6 +22,7 @@ import pytest
 from app.config import Settings
 from app.db import Database
 from tests.app.routes.test_jobs_pages import store_dataset
+from tests.browser.waits import wait_for_item, wait_until
 from tests.factories import Account, make_user
 from tests.servers import free_port, lungsign_command, server_env, wait_until_up
 from tests.study_factories import open_reader_study
@@ -108,10 +109,7 @@ def test_admin_watches_a_gan_train_while_a_reader_reads(served: str, browser, db
         return value
 
     for position in range(1, N_ITEMS + 1):  # the reader answers while the GAN trains
-        reading.wait_for_function(
-            f"document.getElementById('counter').textContent === '{position} / {N_ITEMS}'"
-            " && document.getElementById('patch').complete"
-        )
+        wait_for_item(reading, f"{position} / {N_ITEMS}")
         for key in ("r" if position % 2 else "g", str(1 + position % 5), label_key, "Enter"):
             reading.keyboard.press(key)
         progress()
@@ -141,9 +139,7 @@ def test_admin_watches_a_gan_train_while_a_reader_reads(served: str, browser, db
     assert page.evaluate("window.__sameDocument") == "kept"  # never reloaded
     assert page.url == f"{served}{job_path}"
     page.click("#job-status a[href^='/models#model-']")
-    page.wait_for_function(
-        "[...document.querySelectorAll('.sheet img')].some(i => i.naturalWidth > 0)"
-    )
+    wait_until(page, "[...document.querySelectorAll('.sheet img')].some(i => i.naturalWidth > 0)")
     shoot(page, "models")
     page.goto(f"{served}/jobs")
     assert page.locator("tr.job-succeeded").count() >= 1

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from app.db import Database
+from tests.browser.waits import wait_for_item
 from tests.factories import Account, make_user
 from tests.study_factories import open_reader_study
 
@@ -30,11 +31,7 @@ def log_in(page, base: str, account: Account, target: str) -> None:  # type: ign
 
 
 def wait_for_position(page, position: int) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_function(
-        f"document.getElementById('counter').textContent === '{position} / {N_ITEMS}'"
-        " && document.getElementById('patch').complete"
-        " && document.getElementById('patch').naturalWidth > 0"  # complete is true when broken
-    )
+    wait_for_item(page, f"{position} / {N_ITEMS}")
 
 
 def test_keyboard_reading_resume_progress_and_csv(live_server: str, browser, db: Database) -> None:  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ from app.db import Database
 from app.services.accounts.users import get_user
 from app.services.studies import lifecycle as studies
 from app.services.studies.spec import StudySpec
+from tests.browser.waits import wait_for_item
 from tests.factories import Account, make_user
 from tests.study_factories import with_data
 
@@ -66,17 +67,6 @@ def shoot(page, name: str) -> None:  # type: ignore[no-untyped-def]
             Path(out).mkdir(parents=True, exist_ok=True)
             page.screenshot(path=f"{out}/{name}-{size}.png", full_page=True)
     page.set_viewport_size({"width": SIZES["desktop"][0], "height": SIZES["desktop"][1]})
-
-
-def wait_for_item(page, counter: str) -> None:  # type: ignore[no-untyped-def]
-    """Until the counter reads COUNTER and the patch has loaded (polled from here: the pages'
-    Content-Security-Policy forbids the eval that wait_for_function's string needs)."""
-    page.wait_for_selector(f"#counter:text-is({counter!r})")
-    for _ in range(150):
-        if page.locator("#patch").evaluate("i => i.complete && i.naturalWidth > 0"):
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"the patch at {counter} never loaded")
 
 
 def next_patch(page, shown: str = "") -> str:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 Usage:
     python bench/bench_reading.py [--readers 100] [--items 40] [--database-url URL]
+    python bench/bench_reading.py --synchronous NORMAL,FULL [--repeat 2]
 
 Builds a fresh installation (SQLite under a temp dir, or a new database on the PostgreSQL
 server of ``--database-url``), with one shared study of ``--items`` items for ``--readers``
@@ -11,6 +12,11 @@ reader a concurrent client: ``/healthz`` rounds, the reading loop (``GET /readin
 ``POST /reading/{item}``, until done), ``/healthz`` rounds again. It prints p50/p95/p99 per
 request kind, judgments/s, and the p95 ratio of each reading request to ``/healthz``; the
 issue's target is a ratio ≤ 3 at 100 concurrent readers.
+
+``--synchronous NORMAL,FULL`` (SQLite) runs the whole measurement once per mode, each on a
+fresh installation, alternating ``--repeat`` times, with the server's
+``app.db.SQLITE_SYNCHRONOUS`` set to that mode, and prints the modes side by side with the
+ratios to the first one (the cost of ``FULL`` over ``NORMAL``, issue 11).
 """
 
 from __future__ import annotations
@@ -112,8 +118,20 @@ def build(
     return ids
 
 
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+SET_SYNCHRONOUS = (
+    "import os, app.db; app.db.SQLITE_SYNCHRONOUS = os.environ['BENCH_SQLITE_SYNCHRONOUS'];"
+    " from uvicorn.main import main; main()"
+)
+
+
+def start_server(
+    env: dict[str, str], port: int, synchronous: str | None = None
+) -> subprocess.Popen[bytes]:
+    """uvicorn on PORT; SYNCHRONOUS overrides the server's SQLite ``synchronous`` mode."""
     command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"]
+    if synchronous:
+        env = {**env, "BENCH_SQLITE_SYNCHRONOUS": synchronous}
+        command = [sys.executable, "-c", SET_SYNCHRONOUS, "app.main:create_app", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     command += ["--no-access-log", "--timeout-keep-alive", "300"]
     return subprocess.Popen(command, env=env)
@@ -188,7 +206,10 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
     return float(p50), float(p95), float(p99)
 
 
-async def run(base: str, study_id: int, readers: int, rounds: int) -> None:
+Measured = tuple[list[float], dict[str, list[float]], float]
+
+
+async def run(base: str, study_id: int, readers: int, rounds: int) -> Measured:
     await wait_ready(base)
     progress("server ready; logging readers in")
     clients = [await log_in(base, f"reader{i:03d}") for i in range(readers)]
@@ -200,7 +221,7 @@ async def run(base: str, study_id: int, readers: int, rounds: int) -> None:
     health += await health_rounds(clients, rounds)
     for client in clients:
         await client.aclose()
-    report(health, reading, elapsed, readers)
+    return health, reading, elapsed
 
 
 def report(
@@ -218,6 +239,42 @@ def report(
     print(f"reading loop p95 ratio (worst request): {worst / h95:.2f}")
 
 
+def measure(args: argparse.Namespace, synchronous: str | None = None) -> Measured:
+    """One fresh installation, one server, one measurement."""
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        env, settings = bench_environment(tmp, args.database_url)
+        progress(f"building the installation (synchronous={synchronous or 'default'})")
+        (study_id,) = build(settings, args.readers, args.items)
+        port = free_port()
+        server = start_server(env, port, synchronous)
+        try:
+            bench = run(f"http://127.0.0.1:{port}", study_id, args.readers, args.rounds)
+            return asyncio.run(asyncio.wait_for(bench, args.timeout))
+        finally:
+            server.terminate()
+            server.wait()
+
+
+def compare(results: dict[str, list[Measured]], readers: int) -> None:
+    """The modes side by side (samples of repeated runs pooled), with ratios to the first."""
+    rows = {}
+    for mode, runs in results.items():
+        health = [x for h, _, _ in runs for x in h]
+        submit = [x for _, r, _ in runs for x in r["submit"]]
+        nxt = [x for _, r, _ in runs for x in r["next"]]
+        rate = sum(len(r["submit"]) for _, r, _ in runs) / sum(e for _, _, e in runs)
+        rows[mode] = (percentiles(health)[1], percentiles(nxt)[1], percentiles(submit), rate)
+    print(f"{readers} concurrent readers, SQLite synchronous modes side by side")
+    head = f"{'mode':<8}{'healthz p95':>12}{'next p95':>10}{'submit p50':>11}{'submit p95':>11}"
+    print(head + f"{'judgments/s':>13}{'submit p95 ratio':>18}{'judgments/s ratio':>19}")
+    first = next(iter(rows.values()))
+    for mode, (h95, n95, (s50, s95, _), rate) in rows.items():
+        print(
+            f"{mode:<8}{h95:>12.1f}{n95:>10.1f}{s50:>11.1f}{s95:>11.1f}{rate:>13.1f}"
+            f"{s95 / first[2][1]:>18.2f}{rate / first[3]:>19.2f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readers", type=int, default=100)
@@ -227,19 +284,21 @@ def main() -> None:
     )
     parser.add_argument("--timeout", type=float, default=480, help="give up after this many s")
     parser.add_argument("--database-url", help="PostgreSQL server URL (a fresh database is made)")
+    parser.add_argument(
+        "--synchronous", help="SQLite modes to compare side by side, e.g. NORMAL,FULL"
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="alternating runs per mode")
+    parser.add_argument("--dir", help="where the installations go (a real disk, not tmpfs)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        env, settings = bench_environment(tmp, args.database_url)
-        progress("building the installation")
-        (study_id,) = build(settings, args.readers, args.items)
-        port = free_port()
-        server = start_server(env, port)
-        try:
-            bench = run(f"http://127.0.0.1:{port}", study_id, args.readers, args.rounds)
-            asyncio.run(asyncio.wait_for(bench, args.timeout))
-        finally:
-            server.terminate()
-            server.wait()
+    if not args.synchronous:
+        report(*measure(args), args.readers)
+        return
+    modes = [m.strip().upper() for m in args.synchronous.split(",")]
+    results: dict[str, list[Measured]] = {mode: [] for mode in modes}
+    for _ in range(args.repeat):
+        for mode in modes:
+            results[mode].append(measure(args, mode))
+    compare(results, args.readers)
 
 
 if __name__ == "__main__":

@@ -133,3 +133,13 @@ def test_look_alike_and_blank_credentials_are_refused(cli_env: None) -> None:
         cli, ["user", "add", "radiologist", "--role", "reader"], input="radiologist\n"
     )
     assert same.exit_code == 1 and "must not be the username" in same.output
+
+
+def test_user_unlock_lifts_a_login_lock_at_once(cli_env: None, client: TestClient) -> None:
+    runner.invoke(cli, ["user", "add", "dr-di", "--role", "reader"], input="a-long-password\n")
+    for i in range(6):
+        client.post("/api/v1/auth/login", json={"username": "dr-di", "password": f"bad-{i}"})
+    right = {"username": "dr-di", "password": "a-long-password"}
+    assert client.post("/api/v1/auth/login", json=right).status_code == 429
+    assert runner.invoke(cli, ["user", "unlock", "dr-di"]).exit_code == 0
+    assert client.post("/api/v1/auth/login", json=right).status_code == 200

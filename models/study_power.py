@@ -44,10 +44,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from models.clustered import two_way_bootstrap_moments
-from models.mrmc import or_analysis
 
 # Logit-scale defaults of the judged-real model, used until a pilot gives better ones. No
 # published values exist for visual Turing tests of generated CT patches; these are moderate:
@@ -60,6 +59,9 @@ DEFAULT_ITEM_VAR = 1.0  # item (patch) SD 1.0
 # (reader AUCs' SD about 0.05; correlation of two readers' AUCs over cases, Cov2/Var, 0.43).
 DEFAULT_AUC_READER_SD = 0.3
 DEFAULT_CASE_SHARE = 0.5
+
+# Squared AUC deviations below this are floating-point noise (as in models.mrmc).
+_AUC_NOISE = 1e-24
 
 N_SIM_RATE = 4000
 N_SIM_AUC = 300
@@ -233,7 +235,7 @@ def simulate_ratings(
     from the Roe–Metz-like model with population AUC ``auc``."""
     if not 0 < auc < 1:
         raise ValueError("the AUC must lie strictly between 0 and 1")
-    mu = float(stats.norm.ppf(auc)) * math.sqrt(2 + model.reader_sd**2)
+    mu = float(special.ndtri(auc)) * math.sqrt(2 + model.reader_sd**2)
     truth = np.zeros(design.n_items, dtype=int)
     truth[: design.n_real] = 1
     d = rng.normal(0, model.reader_sd, (design.n_readers, 1))
@@ -251,20 +253,71 @@ def mrmc_power(
     seed: int = 0,
 ) -> PowerResult:
     """Power of the OR–Hillis test (random readers and cases) of realness AUC = 0.5 when the
-    population AUC is ``auc``: simulated studies analysed with :func:`models.mrmc.or_analysis`,
-    two-sided rejections counted. About 0.5 ms per simulated study of 5 readers × 60 items."""
+    population AUC is ``auc``: simulated studies analysed with :func:`models.mrmc.or_analysis`'s
+    test (vectorised over studies in :func:`rrrc_p_values`), two-sided rejections counted.
+    About 0.1 ms per simulated study of 6 readers × 60 items."""
     _check_design(design, need_generated=True)
     if design.n_real < 2 or design.n_generated < 2 or design.n_readers < 2:
         raise ValueError("the AUC test needs two readers and two real and two generated items")
     model = model or RoeMetz()
     rng = np.random.default_rng(seed)
     rejections = 0
-    for _ in range(n_sim):
-        ratings, truth = simulate_ratings(design, auc, model, rng)
-        single = or_analysis(ratings, truth, alpha).random_readers_random_cases.single[0]
-        assert single is not None
-        rejections += single.p_value < alpha
+    chunk = max(1, 1_000_000 // (design.n_readers * design.n_items))
+    for start in range(0, n_sim, chunk):
+        studies = [
+            simulate_ratings(design, auc, model, rng) for _ in range(min(chunk, n_sim - start))
+        ]
+        p = rrrc_p_values(np.stack([ratings for ratings, _ in studies]), studies[0][1])
+        rejections += int(np.sum(p < alpha))
     return _power(rejections, n_sim, alpha, design)
+
+
+def rrrc_p_values(ratings: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """The p-values of :func:`models.mrmc.or_analysis`'s one-treatment test of AUC = 0.5,
+    random readers and cases, for many studies at once: ``ratings`` [studies, readers,
+    cases], ``truth`` [cases] (1 = positive), the same for every study. Same formulas
+    (empirical AUC, jackknife Cov2 and MS(R) of the treatment, Hillis df; see ``or_analysis``),
+    vectorised over studies, with AUCs and jackknife sums from mid-ranks (O(c log c) per
+    reader instead of the n1 × n0 kernel): the planner runs thousands of analyses per answer,
+    and one ``or_analysis`` call costs about a millisecond in Python overhead alone."""
+    positive = np.asarray(truth) == 1
+    n_s, n_r = ratings.shape[0], ratings.shape[1]
+    n1, n0 = int(positive.sum()), int((~positive).sum())
+    # Mann–Whitney sums from mid-ranks instead of the n1 × n0 kernel: for a positive case,
+    # Σ_l ψ(x_k, y_l) = rank of x_k among all cases − its rank among positives; for a negative
+    # case, Σ_k ψ(x_k, y_l) = n1 − (rank of y_l among all − its rank among negatives).
+    ranks = stats.rankdata(ratings, axis=-1)
+    rows = ranks[..., positive] - stats.rankdata(ratings[..., positive], axis=-1)
+    cols = n1 - (ranks[..., ~positive] - stats.rankdata(ratings[..., ~positive], axis=-1))
+    total = rows.sum(axis=-1)
+    auc = total / (n1 * n0)
+    jack = np.concatenate(
+        [
+            (total[..., np.newaxis] - rows) / ((n1 - 1) * n0),
+            (total[..., np.newaxis] - cols) / (n1 * (n0 - 1)),
+        ],
+        axis=-1,
+    )
+    c = jack.shape[-1]
+    dev = jack - jack.mean(axis=-1, keepdims=True)
+    cov = (c - 1) / c * np.einsum("srk,sqk->srq", dev, dev)
+    off_diagonal = ~np.eye(n_r, dtype=bool)
+    cov2 = cov[:, off_diagonal].mean(axis=-1)
+    mean = auc.mean(axis=-1)
+    reader_dev = auc - mean[:, np.newaxis]
+    reader_dev = np.where(reader_dev**2 < _AUC_NOISE, 0.0, reader_dev)
+    ms_r = (reader_dev**2).sum(axis=-1) / (n_r - 1)
+    total_var = ms_r + n_r * np.maximum(cov2, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = np.where(ms_r > 0, total_var**2 / (ms_r**2 / (n_r - 1)), np.inf)
+        se = np.sqrt(np.maximum(total_var, 0.0) / n_r)
+        z = np.abs(mean - 0.5) / se
+    t_p = 2 * np.where(
+        np.isinf(df), special.ndtr(-z), special.stdtr(np.where(np.isinf(df), 1, df), -z)
+    )
+    p: np.ndarray = np.where(se > 0, t_p, np.where(mean == 0.5, 1.0, 0.0))
+    assert p.shape == (n_s,)
+    return p
 
 
 PowerOf = Callable[[Design], PowerResult]

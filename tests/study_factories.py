@@ -112,3 +112,30 @@ def open_reader_study(db: Database, name: str, reader: str, items: int, years: i
         study = studies.create_study(session, spec, None)
         studies.open_study(session, study.id, None)
         return study.id
+
+
+def read_everything(
+    client: TestClient, db: Database, study_id: int, readers: list[dict[str, str]]
+) -> None:
+    """Every reader answers every item, with verdicts and confidences that vary by reader and
+    patch (reader j calls a patch real when (patch id + j) % 3 is 0 or, for real patches,
+    1; confidence 1 + (patch id · (j + 1)) % 5)."""
+    from sqlalchemy import select
+
+    from app.tables import AssignmentItem, StudyItem
+
+    for j, headers in enumerate(readers):
+        while not (
+            item := client.get(f"/api/v1/reading/next?study={study_id}", headers=headers).json()
+        ).get("done"):
+            with db.session() as session:
+                patch_id, source = session.execute(
+                    select(Patch.id, Patch.source)
+                    .join(StudyItem, StudyItem.patch_id == Patch.id)
+                    .join(AssignmentItem, AssignmentItem.study_item_id == StudyItem.id)
+                    .where(AssignmentItem.token == item["item"])
+                ).one()
+            real = (patch_id + j) % 3 == 0 or (source == "real" and (patch_id + j) % 3 == 1)
+            body = answer("real" if real else "generated", 1 + (patch_id * (j + 1)) % 5, "GGO")
+            posted = client.post(f"/api/v1/reading/{item['item']}", json=body, headers=headers)
+            assert posted.status_code == 200, posted.text

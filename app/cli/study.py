@@ -1,4 +1,4 @@
-"""Reader-study commands: ``study create|open|close`` and ``export STUDY --out DIR``.
+"""Reader-study commands: ``study create|open|close|plan`` and ``export STUDY --out DIR``.
 
 ``study create [FILE]`` reads a design from FILE (JSON or TOML, the API's body) and/or
 flags; flags override the file's values.
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.cli.root import cli, cli_session, emit_json, fail
 from app.services.studies import lifecycle as studies
+from app.services.studies import planning
 from app.services.studies.spec import StudySpec
 from app.tables import Study, User
 
@@ -99,6 +100,30 @@ def open_command(study: str = typer.Argument(..., help="study name or id")) -> N
 def close_command(study: str = typer.Argument(..., help="study name or id")) -> None:
     """Close a study; it can be reopened."""
     _set_status(study, studies.close_study)
+
+
+@study_cli.command("plan")
+def plan_command(
+    readers: int = typer.Option(..., "--readers", help="readers, each reading every item"),
+    items: int = typer.Option(..., "--items", help="items per reader"),
+    real_fraction: float = typer.Option(0.5, "--real-fraction"),
+    alternative: float = typer.Option(
+        planning.DEFAULT_ALTERNATIVE, "--alternative", help="judged-real rate to tell from 50%"
+    ),
+    auc: float = typer.Option(planning.DEFAULT_AUC, "--auc", help="realness AUC to tell from 0.5"),
+    pilot: str | None = typer.Option(
+        None, "--pilot", help="study (name or id) whose judgments give the variances"
+    ),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Power of a design, and the readers or items needed for 80% (same as the study form)."""
+    with cli_session() as session:
+        figures = planning.plan(session, readers, items, real_fraction, alternative, auc, pilot)
+    if json_out:
+        emit_json(figures)
+        return
+    for line in planning.describe(figures):
+        typer.echo(line)
 
 
 def _set_status(ref: str, change: Callable[[Session, int, User | None], Study]) -> None:

@@ -10,10 +10,11 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.deps import CoordinatorUser, SessionDep
-from app.errors import LungsignError, NotFound
+from app.errors import Invalid, LungsignError, NotFound
 from app.services.accounts.users import list_users
 from app.services.datasets import catalog as datasets
 from app.services.studies import lifecycle as studies
+from app.services.studies import planning
 from app.services.studies import results as study_results
 from app.services.studies.figures import FIGURES
 from app.services.studies.progress import reader_progress
@@ -95,6 +96,7 @@ def _list_page(
         "readers": list_users(session),
         "error": error,
         "values": form_values(form),
+        "plan_values": plan_values(form_values(form)),
     }
     return render(request, "pages/studies.html", ctx, status_code=422 if error else 200)
 
@@ -131,6 +133,52 @@ async def create_form(request: Request, session: SessionDep, user: CoordinatorUs
         session.rollback()
         return _list_page(request, session, str(exc), form)
     return RedirectResponse(f"/studies/{study.id}", status_code=303)
+
+
+def plan_values(values: dict[str, Any]) -> dict[str, Any]:
+    """The planner's starting values: the study form's items and real fraction, six readers
+    (a typical reader study) and the planner's default effects."""
+    return {
+        "readers": 6,
+        "items": values["items_per_reader"],
+        "real_fraction": values["real_fraction"],
+        "alternative": planning.DEFAULT_ALTERNATIVE,
+        "auc": planning.DEFAULT_AUC,
+    }
+
+
+def _number(params: Any, key: str, kind: type[int] | type[float], default: Any) -> Any:
+    raw = str(params.get(key) or "").strip()
+    if not raw:
+        if default is None:
+            raise Invalid(f"{key.replace('_', ' ')} is missing")
+        return default
+    try:
+        return kind(raw)
+    except ValueError as exc:
+        word = "a whole number" if kind is int else "a number"
+        raise Invalid(f"{key.replace('_', ' ')} must be {word}") from exc
+
+
+@router.get("/studies/plan")
+def plan_fragment(request: Request, session: SessionDep, user: CoordinatorUser) -> Response:
+    """The sample-size planner's figures for the design in the query (readers, items,
+    real_fraction, alternative, auc, pilot); the study form asks for it as the coordinator
+    types. Errors are shown in the fragment."""
+    q = request.query_params
+    try:
+        figures = planning.plan(
+            session,
+            _number(q, "readers", int, None),
+            _number(q, "items", int, None),
+            _number(q, "real_fraction", float, 0.5),
+            _number(q, "alternative", float, planning.DEFAULT_ALTERNATIVE),
+            _number(q, "auc", float, planning.DEFAULT_AUC),
+            q.get("pilot") or None,
+        )
+    except LungsignError as exc:
+        return render(request, "studies/_plan.html", {"error": str(exc)})
+    return render(request, "studies/_plan.html", {"plan": figures})
 
 
 @router.get("/studies/{study_id}")

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Self
+from datetime import UTC, datetime
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from app.tables import Job, ModelVersion
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC, and JSON says so."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# A stored time as RFC 3339 with its offset (an OpenAPI "date-time"), on both databases.
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 
 
 class JobCreate(BaseModel):
@@ -23,9 +32,9 @@ class JobPublic(BaseModel):
     message: str
     metrics: dict[str, Any]
     result: dict[str, Any]
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: UtcDatetime
+    started_at: UtcDatetime | None
+    finished_at: UtcDatetime | None
 
     @classmethod
     def of(cls, job: Job) -> Self:
@@ -47,7 +56,7 @@ class ModelVersionPublic(BaseModel):
     metrics: dict[str, Any]
     lineage: dict[str, Any]
     current: bool
-    created_at: datetime
+    created_at: UtcDatetime
     job_id: int | None
 
     @classmethod
@@ -70,7 +79,7 @@ class DatasetPublic(BaseModel):
     name: str
     kind: str
     patch_size: int
-    created_at: datetime
+    created_at: UtcDatetime
     total: int
     counts: dict[str, dict[str, int]]
 
@@ -99,10 +108,10 @@ class TokenPublic(BaseModel):
     id: int
     username: str
     name: str
-    created_at: datetime
-    last_used_at: datetime | None
-    expires_at: datetime | None
-    revoked_at: datetime | None
+    created_at: UtcDatetime
+    last_used_at: UtcDatetime | None
+    expires_at: UtcDatetime | None
+    revoked_at: UtcDatetime | None
 
 
 class TokenCreated(TokenPublic):
@@ -137,8 +146,8 @@ class ReaderProgressPublic(BaseModel):
     reader: str
     answered: int
     total: int
-    started_at: datetime | None
-    finished_at: datetime | None
+    started_at: UtcDatetime | None
+    finished_at: UtcDatetime | None
 
 
 class StudyPublic(BaseModel):
@@ -160,9 +169,9 @@ class StudyPublic(BaseModel):
     end_text: str
     seed: int
     readers: list[ReaderProgressPublic]
-    created_at: datetime
-    opened_at: datetime | None
-    closed_at: datetime | None
+    created_at: UtcDatetime
+    opened_at: UtcDatetime | None
+    closed_at: UtcDatetime | None
 
 
 class ReadersBody(BaseModel):

@@ -24,6 +24,21 @@ SWAGGER_UI_PATH = "/static/vendor/swagger-ui"
 def openapi_schema(request: Request, user: CurrentUser) -> dict[str, Any]:
     """The OpenAPI schema of the whole API."""
     schema: dict[str, Any] = request.app.openapi()
+    return with_domain_errors(schema)
+
+
+def with_domain_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """A 422 is either FastAPI's list of field errors or one message from a domain check
+    (``app.errors.Invalid``: "dataset 'x' is real: …"): say so in the 422 schema."""
+    error = schema.get("components", {}).get("schemas", {}).get("HTTPValidationError")
+    if error is not None:
+        listed = {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}}
+        error["properties"]["detail"] = {
+            "anyOf": [listed, {"type": "string"}],
+            "title": "Detail",
+            "description": "the fields that failed validation, or one message naming the "
+            "item and the reason",
+        }
     return schema
 
 

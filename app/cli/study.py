@@ -138,7 +138,8 @@ def export(
     out: Path = typer.Option(..., "--out", help="folder for the CSV, JSON and figures"),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Write judgments.csv, summary.json and figures (SVG + PNG) of a study."""
+    """Write judgments.csv, summary.json, figures (SVG + PNG), study.imrmc (iMRMC input) and
+    mrmc.json (MRMC results) of a study."""
     # matplotlib and sklearn: loaded only when needed
     from app.services.studies import results as study_results
 

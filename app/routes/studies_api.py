@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.deps import CoordinatorUser, SessionDep
 from app.schemas import ReaderProgressPublic, ReadersBody, StudyPublic
+from app.services.studies import exports as study_exports
 from app.services.studies import lifecycle as studies
 from app.services.studies import results as study_results
 from app.services.studies.figures import FORMATS
@@ -105,3 +107,22 @@ def figure(
     """A figure (judged_real_by_label, reader_roc, label_confusion) as SVG or PNG."""
     body = study_results.export_figure(session, study_id, name, fmt, user)
     return Response(body, media_type=FORMATS[fmt])
+
+
+@api.get("/{study_id}/export.imrmc")
+def export_imrmc(session: SessionDep, user: CoordinatorUser, study_id: int) -> Response:
+    """The judgments as an iMRMC input file (truth 1 = real, realness 1-10, one modality per
+    GAN version), to rerun the MRMC analysis in the FDA's iMRMC."""
+    body = study_exports.export_imrmc(session, study_id, user)
+    disposition = f'attachment; filename="study-{study_id}.imrmc"'
+    return Response(body, media_type="text/plain", headers={"Content-Disposition": disposition})
+
+
+@api.get("/{study_id}/mrmc.json")
+def export_mrmc(session: SessionDep, user: CoordinatorUser, study_id: int) -> Response:
+    """The MRMC analysis (Obuchowski-Rockette/Hillis, pooled and per GAN version) as JSON."""
+    body = json.dumps(study_exports.export_mrmc(session, study_id, user), indent=2)
+    disposition = f'attachment; filename="study-{study_id}-mrmc.json"'
+    return Response(
+        body, media_type="application/json", headers={"Content-Disposition": disposition}
+    )

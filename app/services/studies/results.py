@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.errors import NotFound
 from app.services.accounts import audit
 from app.services.studies import reader_analysis
+from app.services.studies.exports import write_tool_exports
 from app.services.studies.figures import FIGURES, FORMATS, render_figure
 from app.services.studies.lifecycle import get_study
 from app.services.studies.records import JudgmentRecord, load_records, reader_profiles, write_csv
@@ -62,7 +63,8 @@ def export_figure(session: Session, study_id: int, name: str, fmt: str, user: Us
 
 
 def export_directory(session: Session, study_id: int, out: Path, user: User | None) -> list[Path]:
-    """Write judgments.csv, summary.json and every figure as SVG and PNG into OUT."""
+    """Write judgments.csv, summary.json, every figure as SVG and PNG, the iMRMC input file
+    (study.imrmc) and the MRMC results (mrmc.json) into OUT."""
     study = get_study(session, study_id)
     records = load_records(session, study.id)
     summary = {"study": study.name, "status": study.status}
@@ -77,5 +79,6 @@ def export_directory(session: Session, study_id: int, out: Path, user: User | No
             path = out / f"{name}.{fmt}"
             path.write_bytes(render_figure(name, fmt, records, summary))
             written.append(path)
+    written += write_tool_exports(out, study, records)
     audit.record(session, user, "study_export", study.name, out=str(out), files=len(written))
     return written

@@ -67,9 +67,12 @@ def test_export_writes_csv_json_and_figures(
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.iterdir())
     assert "judgments.csv" in names and "summary.json" in names and "reader_roc.svg" in names
-    assert len(names) == 8
+    assert "study.imrmc" in names and "mrmc.json" in names  # for iMRMC and other tools
+    assert len(names) == 10
+    assert "BEGIN DATA:" in (out / "study.imrmc").read_text()
+    assert json.loads((out / "mrmc.json").read_text())["study"] == "vtt1"
     header = next(csv.reader((out / "judgments.csv").open()))
-    assert header[0] == "study" and header[-1] == "answered_at"
+    assert header[0] == "study" and header[11] == "answered_at"  # later columns appended
     assert json.loads((out / "summary.json").read_text())["n_judgments"] == 0
     missing = runner.invoke(cli, ["export", "nope", "--out", str(out)])
     assert missing.exit_code == 1 and "no study" in missing.output

@@ -7,6 +7,7 @@ refused with a reason a coordinator can act on (see ``docs/import.md``).
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,21 +158,23 @@ def _dcmread(path: Path) -> Dataset:
     (group 0002–0008, as every dataset with a SOP Instance UID starts) is not parsed at all:
     pydicom's ``force=True`` would walk, say, 100 MB of zeros as millions of empty
     elements (31 s of CPU, issue 11 finding 3)."""
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        reason = f"file of {size // (1024 * 1024)} MB; a CT slice file may have at most"
-        raise DicomProblem(f"{reason} {_mb(MAX_FILE_BYTES)}")
-    with path.open("rb") as handle:
+    with path.open("rb") as handle:  # opened once: checked, then parsed
+        size = os.fstat(handle.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            reason = f"file of {size // (1024 * 1024)} MB; a CT slice file may have at most"
+            raise DicomProblem(f"{reason} {_mb(MAX_FILE_BYTES)}")
         start = handle.read(132)
-    if start[128:132] != b"DICM" and not _starts_with_element(start):
-        raise DicomProblem("not a DICOM file (no DICM marker and no DICOM element at its start)")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            dataset = pydicom.dcmread(path, force=True)
-            uid = dataset.get("SOPInstanceUID")
-    except Exception as exc:  # a non-DICOM file can fail anywhere in the parser
-        raise DicomProblem(f"not a readable DICOM file ({_first_line(exc)})") from exc
+        if start[128:132] != b"DICM" and not _starts_with_element(start):
+            reason = "no DICM marker and no DICOM element at its start"
+            raise DicomProblem(f"not a DICOM file ({reason})")
+        handle.seek(0)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                dataset = pydicom.dcmread(handle, force=True)
+                uid = dataset.get("SOPInstanceUID")
+        except Exception as exc:  # a non-DICOM file can fail anywhere in the parser
+            raise DicomProblem(f"not a readable DICOM file ({_first_line(exc)})") from exc
     if not uid:
         raise DicomProblem("not a DICOM file (no SOP Instance UID)")
     return dataset

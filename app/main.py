@@ -17,7 +17,6 @@ from sqlalchemy.exc import DataError
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.bodies import BodyLimit
-from app.bodies import BodyLimit
 from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import LungsignError
@@ -42,7 +41,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = db or Database(settings.sqlalchemy_url)
     app.state.templates = Jinja2Templates(directory=str(settings.templates_dir))
-    app.add_middleware(BodyLimit)
     app.add_middleware(BodyLimit)
     app.add_middleware(CommitBeforeResponse)
     app.add_middleware(

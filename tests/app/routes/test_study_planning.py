@@ -63,6 +63,7 @@ def test_cli_json_and_the_form_fragment_give_the_same_numbers(
     elapsed = time.perf_counter() - started
     assert page.status_code == 200
     assert shown(page.text) == as_shown(figures)
+    assert "5 readers × 40 items per reader (16 real, 24 generated)" in page.text
     assert figures["design"] == {
         "readers": 5,
         "items": 40,

@@ -176,3 +176,9 @@ class StudyPublic(BaseModel):
 
 class ReadersBody(BaseModel):
     readers: list[str]
+
+
+class MachineReaderRun(BaseModel):
+    """Run a study's machine reader; no seed: a fresh run with the next unused seed."""
+
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)

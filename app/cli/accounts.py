@@ -127,7 +127,9 @@ def token_list(
 
 
 @token_cli.command("revoke")
-def token_revoke(token_id: int) -> None:
+def token_revoke(
+    token_id: int = typer.Argument(..., min=1, max=2**63 - 1, help="the id from token list"),
+) -> None:
     """Revoke the API token with this id (see ``token list``); it stops working at once."""
     with cli_session() as session:
         row = users.revoke_token(session, token_id, None)

@@ -15,6 +15,7 @@ from app.routes import (
     reading,
     studies,
     studies_api,
+    study_machine,
 )
 
 ROUTERS = [
@@ -29,6 +30,8 @@ ROUTERS = [
     datasets.api,
     studies.router,
     studies_api.api,
+    study_machine.router,
+    study_machine.api,
     reading.router,
     reading.api,
     jobs.api,

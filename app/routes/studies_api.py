@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, BackgroundTasks
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from app.deps import CoordinatorUser, SessionDep
+from app.deps import CoordinatorUser, SessionDep, SettingsDep
+from app.jobs import queue
 from app.schemas import ReaderProgressPublic, ReadersBody, StudyPublic
 from app.services.studies import exports as study_exports
 from app.services.studies import lifecycle as studies
@@ -75,9 +76,19 @@ def assign_readers(
 
 
 @api.post("/{study_id}/open")
-def open_study(session: SessionDep, user: CoordinatorUser, study_id: int) -> StudyPublic:
-    """Open for reading: draws the items and pre-renders their images on first opening."""
-    return study_public(session, studies.open_study(session, study_id, user))
+def open_study(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CoordinatorUser,
+    study_id: int,
+    background: BackgroundTasks,
+) -> StudyPublic:
+    """Open for reading: draws the items and pre-renders their images on first opening, and
+    queues the machine reader."""
+    study, job = studies.open_study_queued(session, study_id, user)
+    if job is not None:  # queued once the row is committed (the response has started)
+        background.add_task(queue.enqueue, settings, job.id)
+    return study_public(session, study)
 
 
 @api.post("/{study_id}/close")

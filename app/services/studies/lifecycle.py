@@ -7,9 +7,10 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
 from app.services.accounts import audit, users
+from app.services.studies import machine
 from app.services.studies import opening as study_opening
 from app.services.studies.spec import StudySpec
-from app.tables import Assignment, Dataset, Study, User, utcnow
+from app.tables import Assignment, Dataset, Job, Study, User, utcnow
 
 
 def create_study(session: Session, spec: StudySpec, user: User | None) -> Study:
@@ -87,15 +88,26 @@ def assign_readers(
 
 def open_study(session: Session, study_id: int, user: User | None) -> Study:
     """Draw items and render images on first opening; reopen a closed study as it was."""
+    return open_study_queued(session, study_id, user)[0]
+
+
+def open_study_queued(
+    session: Session, study_id: int, user: User | None
+) -> tuple[Study, Job | None]:
+    """``open_study``, and the machine-reader job a first opening queues (None: none queued;
+    the caller enqueues it after commit, else a worker's recovery pass sends it)."""
     study = get_study(session, study_id)
     if study.status == "open":
-        return study
+        return study, None
+    job = None
     if study.status == "draft":
         study_opening.draw_and_render(session, study)
         study.opened_at = utcnow()
+        session.flush()
+        job = machine.queue_at_open(session, study, user)
     study.status = "open"
     audit.record(session, user, "study_open", study.name, study_id=study.id)
-    return study
+    return study, job
 
 
 def close_study(session: Session, study_id: int, user: User | None) -> Study:

@@ -99,6 +99,8 @@ def test_token_list_revoke_and_expiry_from_the_cli(cli_env: None, client: TestCl
     assert never.exit_code == 0
     rows = json.loads(runner.invoke(cli, ["token", "list", "--json"]).output)
     assert rows[0]["expires_at"] is None
+    huge = runner.invoke(cli, ["token", "revoke", str(2**64)])
+    assert huge.exit_code == 2 and "Traceback" not in huge.output  # a usage error, not a crash
 
 
 def test_password_reset_and_deactivation_from_the_cli(cli_env: None, client: TestClient) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from app.config import Settings
 from app.db import Database
-from app.jobs import classifier, gan, worker
+from app.jobs import classifier, gan, machine_reader, worker
 from app.services.ingest.patching import content_hash, pixel_bytes
 from app.tables import Dataset, Job, Patch
 from models.classifier import ClassifierConfig
@@ -51,6 +51,8 @@ def use_tiny_models(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(gan, "C2ST_CLASSIFIER", replace(TINY_CLASSIFIER, epochs=1))
     monkeypatch.setattr(gan, "METRIC_SAMPLES_PER_LABEL", 4)
     monkeypatch.setattr(classifier, "CLASSIFIER_DEFAULTS", TINY_CLASSIFIER)
+    tiny = {k: v for k, v in TINY_CLASSIFIER.to_dict().items() if k != "seed"}
+    monkeypatch.setattr(machine_reader, "DISCRIMINATOR", {**tiny, "epochs": 3})
 
 
 def run_queue(settings: Settings) -> int:

@@ -116,6 +116,14 @@ def _check_import(session: Session, settings: Settings, p: P.ImportParams) -> di
         return {"upload_sha256": hashlib.file_digest(upload, "sha256").hexdigest()}
 
 
+def _check_machine_reader(
+    session: Session, _s: Settings, p: P.MachineReaderParams
+) -> dict[str, Any]:
+    from app.jobs.machine_reader import plan
+
+    return plan(session, p.study).identity(session)
+
+
 def _run_train_gan(ctx: JobContext) -> None:
     from app.jobs.gan import run_train_gan
 
@@ -145,6 +153,12 @@ def _run_evaluate(ctx: JobContext) -> None:
         run_evaluate_classifier(ctx)
 
 
+def _run_machine_reader(ctx: JobContext) -> None:
+    from app.jobs.machine_reader import run_machine_reader
+
+    run_machine_reader(ctx)
+
+
 def _run_import(ctx: JobContext) -> None:
     from app.jobs.imports import run_import
 
@@ -160,4 +174,5 @@ KINDS: dict[str, Kind] = {
         P.TrainClassifierParams, _check_train_classifier, _run_train_classifier
     ),
     "evaluate": Kind(P.EvaluateParams, _check_evaluate, _run_evaluate),
+    "machine_reader": Kind(P.MachineReaderParams, _check_machine_reader, _run_machine_reader),
 }

@@ -56,3 +56,8 @@ class EvaluateParams(Params):
     model: int = Field(ge=1, le=2**31 - 1)
     dataset: SafeName = Name
     kind: Literal["classifier", "gan"] = "classifier"
+
+
+class MachineReaderParams(Params):
+    study: int = Field(ge=1, le=2**31 - 1)
+    seed: int = Seed

@@ -21,7 +21,7 @@ def render_figure(
     """Figure NAME (one of FIGURES) as SVG or PNG bytes."""
     draw = {
         "judged_real_by_label": lambda fig: _judged_real(fig, summary),
-        "reader_roc": lambda fig: _roc(fig, records),
+        "reader_roc": lambda fig: _roc(fig, records, summary.get("machine_reader")),
         "label_confusion": lambda fig: _confusion(fig, summary),
     }[name]
     fig = Figure(figsize=(6.4, 4.4), layout="constrained")
@@ -58,7 +58,8 @@ def _judged_real(fig: Figure, summary: dict[str, Any]) -> None:
     ax.legend()
 
 
-def _roc(fig: Figure, records: list[JudgmentRecord]) -> None:
+def _roc(fig: Figure, records: list[JudgmentRecord], machine: dict[str, Any] | None) -> None:
+    """Each reader's ROC curve, and the machine reader's (dashed) once it has scored."""
     ax = fig.add_subplot()
     for reader in sorted({r.reader for r in records}):
         mine = [r for r in records if r.reader == reader]
@@ -67,6 +68,12 @@ def _roc(fig: Figure, records: list[JudgmentRecord]) -> None:
             continue
         fpr, tpr, _ = roc_curve(truth, [realness(r.verdict, r.confidence) for r in mine])
         ax.plot(fpr, tpr, marker=".", label=reader)
+    if machine is not None and machine.get("status") == "succeeded" and machine["auc"] is not None:
+        items = machine["items"]
+        truth = [i["source"] == "real" for i in items]
+        fpr, tpr, _ = roc_curve(truth, [i["p_real"] for i in items])
+        name = f"machine (AUC {machine['auc']:.2f})"
+        ax.plot(fpr, tpr, color="black", linestyle="--", linewidth=1.5, label=name)
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1)
     ax.set_xlabel("generated judged real (1 − sensitivity)")
     ax.set_ylabel("real judged real (specificity)")

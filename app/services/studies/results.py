@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.services.accounts import audit
-from app.services.studies import reader_analysis
+from app.services.studies import machine, reader_analysis
 from app.services.studies.exports import write_tool_exports
 from app.services.studies.figures import FIGURES, FORMATS, render_figure
 from app.services.studies.lifecycle import get_study
@@ -34,6 +34,7 @@ def _summary(
     summary = summarize(records, reader_profiles(session, study_id))
     summary["clustered"] = reader_analysis.clustered(records)
     summary["mrmc"] = reader_analysis.mrmc(records)
+    summary["machine_reader"] = machine.summary(session, study_id, records)
     return summary
 
 

@@ -24,6 +24,7 @@ KIND_NAMES = {
     "train_classifier": "classifier training",
     "evaluate": "evaluation",
     "import": "import",
+    "machine_reader": "machine reader (study)",
 }
 
 

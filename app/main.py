@@ -12,8 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.bodies import BodyLimit
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(OverflowError, _out_of_range)  # ints >= 2**63 reaching SQLite
     app.add_exception_handler(DataError, _out_of_range)  # ... or PostgreSQL's range checks
+    app.add_exception_handler(Exception, _server_error)  # anything else: a 500 page
     return app
 
 
@@ -133,6 +134,22 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 401 and _wants_html(request):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     return await _error(request, exc.status_code, str(exc.detail), exc.headers)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """A bug or an outage: a page in the site's layout (or JSON), never a bare traceback
+    text; the exception is logged by the server as well. No database lookups here."""
+    detail = "Something failed on the server; it has been logged. Try again in a moment."
+    if not _wants_html(request):
+        return JSONResponse({"detail": detail}, status_code=500)
+    ctx = {
+        "title": "Something went wrong",
+        "detail": detail,
+        "status_code": 500,
+        "path": request.url.path,
+        "user": None,
+    }
+    return render(request, "pages/error.html", ctx, status_code=500)
 
 
 async def _out_of_range(request: Request, exc: Exception) -> Response:

@@ -35,7 +35,7 @@ def run_machine_reader(
     return JobPublic.of(submitted.job)
 
 
-@router.post("/studies/{study_id}/machine-reader")
+@router.post("/studies/{study_id}/machine-reader/run")
 def run_machine_reader_page(
     session: SessionDep,
     settings: SettingsDep,

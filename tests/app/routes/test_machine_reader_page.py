@@ -1,0 +1,38 @@
+"""The results page's machine-reader card: what it says before any run, and its 'Run the
+machine reader' button, which queues a fresh run for a coordinator."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from app.db import Database
+from app.tables import Dataset, Job, ModelVersion
+from tests.factories import login, make_user
+from tests.study_factories import open_reader_study
+
+
+def test_the_results_page_runs_the_machine_reader(client: TestClient, db: Database) -> None:
+    make_user(db, "reader", "ann")
+    study_id = open_reader_study(db, "vtt", "ann", items=6, years=3)  # GAN without lineage
+    token = login(client, make_user(db, "coordinator"))
+    page = client.get(f"/studies/{study_id}/results").text
+    assert "Machine reader" in page and "Not run:" in page
+    assert "Run the machine reader</button>" in page
+
+    url = f"/studies/{study_id}/machine-reader/run"
+    refused = client.post(url, data={"csrf_token": token}, follow_redirects=False)
+    assert refused.status_code == 422, refused.text  # GAN's training data unknown: not queued
+    with db.session() as session:
+        gan = session.scalars(select(ModelVersion).where(ModelVersion.kind == "gan")).one()
+        real = session.scalars(select(Dataset).where(Dataset.name == "real1")).one()
+        gan.lineage = {"dataset": real.name, "dataset_id": real.id}
+    assert client.post(url, follow_redirects=False).status_code == 403  # no CSRF token
+    ran = client.post(url, data={"csrf_token": token}, follow_redirects=False)
+    assert ran.status_code == 303 and ran.headers["location"] == f"/studies/{study_id}/results"
+    with db.session() as session:
+        (job,) = session.scalars(select(Job).where(Job.kind == "machine_reader")).all()
+        assert job.params == {"study": study_id, "seed": 0} and job.status == "queued"
+    page = client.get(f"/studies/{study_id}/results").text
+    assert f'<a href="/jobs/{job.id}">{job.id}</a> queued' in page
+    assert "Run the machine reader again</button>" in page

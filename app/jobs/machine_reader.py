@@ -218,6 +218,9 @@ def _training_real(
         labels.append(r.label_code)
     if not patches:
         return np.empty((0, 0, 0), dtype=np.int16), [], left_out
+    if len({p.shape for p in patches}) > 1:
+        names = ", ".join(repr(d.name) for d in datasets)
+        raise Invalid(f"the GANs' training datasets ({names}) have different patch sizes")
     return np.stack(patches).astype(np.int16), labels, left_out
 
 

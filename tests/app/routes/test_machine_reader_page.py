@@ -8,14 +8,16 @@ from sqlalchemy import select
 
 from app.db import Database
 from app.tables import Dataset, Job, ModelVersion
-from tests.factories import login, make_user
-from tests.study_factories import open_reader_study
+from tests.factories import api_token, login, make_user
+from tests.study_factories import create_open_study, with_data
 
 
 def test_the_results_page_runs_the_machine_reader(client: TestClient, db: Database) -> None:
+    with_data(db)  # its GAN version has no lineage
     make_user(db, "reader", "ann")
-    study_id = open_reader_study(db, "vtt", "ann", items=6, years=3)  # GAN without lineage
-    token = login(client, make_user(db, "coordinator"))
+    coordinator = make_user(db, "coordinator")
+    study_id = create_open_study(client, api_token(db, coordinator), readers=["ann"])
+    token = login(client, coordinator)
     page = client.get(f"/studies/{study_id}/results").text
     assert "Machine reader" in page and "Not run:" in page
     assert "Run the machine reader</button>" in page

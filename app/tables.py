@@ -17,7 +17,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -297,9 +296,6 @@ class Assignment(Base):
     seed: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
-    # The coordinator ticked "unblinded reader": someone who can see galleries or results
-    # (a coordinator or admin) reads anyway, and the results mark them.
-    unblinded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     reader: Mapped[User] = relationship()
 

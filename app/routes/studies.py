@@ -44,9 +44,7 @@ def spec_from_form(form: Any) -> StudySpec:
             "windows": form.getlist("windows"),
             "instructions": form.get("instructions", ""),
             "end_text": form.get("end_text", ""),
-            # Ticking "unblinded reader" for someone assigns them too.
-            "readers": list(dict.fromkeys([*form.getlist("readers"), *form.getlist("unblinded")])),
-            "unblinded": form.getlist("unblinded"),
+            "readers": form.getlist("readers"),
             "seed": form.get("seed") or 0,
         }
     )
@@ -56,7 +54,7 @@ FORM_TEXT = (
     *("name", "real_dataset", "real_split", "items_per_reader", "real_fraction"),
     *("practice_items", "seed", "instructions", "end_text"),
 )
-FORM_LISTS = ("generated", "windows", "readers", "unblinded")
+FORM_LISTS = ("generated", "windows", "readers")
 FORM_CHECKBOXES = ("per_label", "ask_confidence", "ask_label", "allow_changes")
 
 
@@ -81,7 +79,6 @@ def form_values(form: Any | None) -> dict[str, Any]:
             "instructions": "",
             "end_text": "",
             "readers": [],
-            "unblinded": [],
         }
     values: dict[str, Any] = {key: str(form.get(key) or "") for key in FORM_TEXT}
     values |= {key: [str(v) for v in form.getlist(key)] for key in FORM_LISTS}
@@ -223,11 +220,9 @@ async def _apply_action(
     elif action == "close":
         studies.close_study(session, study_id, user)
     elif action == "readers":
-        form = await request.form()
-        unblinded = [str(n) for n in form.getlist("unblinded")]
-        names = list(dict.fromkeys([*(str(n) for n in form.getlist("readers")), *unblinded]))
+        names = (await request.form()).getlist("readers")
         study = studies.get_study(session, study_id)
-        studies.assign_readers(session, study, names, user, unblinded)
+        studies.assign_readers(session, study, [str(n) for n in names], user)
     else:
         raise NotFound(f"no study action {action!r}")
 

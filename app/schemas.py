@@ -176,6 +176,8 @@ class StudyPublic(BaseModel):
 
 class ReadersBody(BaseModel):
     readers: list[str]
+    # Coordinators and admins among READERS, assigned on purpose although not blinded.
+    unblinded: list[str] = Field(default_factory=list)
 
 
 class MachineReaderRun(BaseModel):

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -296,6 +297,9 @@ class Assignment(Base):
     seed: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # The coordinator ticked "unblinded reader": someone who can see galleries or results
+    # (a coordinator or admin) reads anyway, and the results mark them.
+    unblinded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     reader: Mapped[User] = relationship()
 

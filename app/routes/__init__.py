@@ -5,6 +5,7 @@ Each module exposes ``router``; add new ones to ``ROUTERS``.
 
 from app.routes import (
     accounts,
+    admin,
     api_docs,
     auth,
     datasets,
@@ -26,6 +27,7 @@ ROUTERS = [
     accounts.tokens_api,
     accounts.users_api,
     home.router,
+    admin.router,
     datasets.router,
     datasets.api,
     studies.router,

@@ -44,7 +44,9 @@ def spec_from_form(form: Any) -> StudySpec:
             "windows": form.getlist("windows"),
             "instructions": form.get("instructions", ""),
             "end_text": form.get("end_text", ""),
-            "readers": form.getlist("readers"),
+            # Ticking "unblinded reader" for someone assigns them too.
+            "readers": list(dict.fromkeys([*form.getlist("readers"), *form.getlist("unblinded")])),
+            "unblinded": form.getlist("unblinded"),
             "seed": form.get("seed") or 0,
         }
     )
@@ -54,7 +56,7 @@ FORM_TEXT = (
     *("name", "real_dataset", "real_split", "items_per_reader", "real_fraction"),
     *("practice_items", "seed", "instructions", "end_text"),
 )
-FORM_LISTS = ("generated", "windows", "readers")
+FORM_LISTS = ("generated", "windows", "readers", "unblinded")
 FORM_CHECKBOXES = ("per_label", "ask_confidence", "ask_label", "allow_changes")
 
 
@@ -79,6 +81,7 @@ def form_values(form: Any | None) -> dict[str, Any]:
             "instructions": "",
             "end_text": "",
             "readers": [],
+            "unblinded": [],
         }
     values: dict[str, Any] = {key: str(form.get(key) or "") for key in FORM_TEXT}
     values |= {key: [str(v) for v in form.getlist(key)] for key in FORM_LISTS}
@@ -220,9 +223,11 @@ async def _apply_action(
     elif action == "close":
         studies.close_study(session, study_id, user)
     elif action == "readers":
-        names = (await request.form()).getlist("readers")
+        form = await request.form()
+        unblinded = [str(n) for n in form.getlist("unblinded")]
+        names = list(dict.fromkeys([*(str(n) for n in form.getlist("readers")), *unblinded]))
         study = studies.get_study(session, study_id)
-        studies.assign_readers(session, study, [str(n) for n in names], user)
+        studies.assign_readers(session, study, names, user, unblinded)
     else:
         raise NotFound(f"no study action {action!r}")
 

@@ -71,7 +71,7 @@ def assign_readers(
 ) -> StudyPublic:
     """Assign more readers (any time for shared studies, before opening for disjoint ones)."""
     study = studies.get_study(session, study_id)
-    studies.assign_readers(session, study, body.readers, user)
+    studies.assign_readers(session, study, body.readers, user, body.unblinded)
     return study_public(session, study)
 
 

@@ -47,7 +47,7 @@ POLICY = [
     (r"^/(api/v1/)?reading(/|$)", "reader", "reader"),
     (r"^/(api/v1/)?(studies|datasets)(/|$)|^/patches/", "coordinator", "coordinator"),
     (r"^/(api/v1/)?(jobs|models)(/|$)", "coordinator", "admin"),  # coordinators: read-only
-    (r"^/api/v1/users(/|$)", "admin", "admin"),
+    (r"^/(api/v1/users|admin)(/|$)", "admin", "admin"),
     (r"^/api/v1/(tokens|auth/password)(/|$)", "any", "any"),  # one's own tokens and password
     (r"^/(docs|openapi\.json)?$", "any", "any"),
 ]

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app import security
 from app.errors import Conflict, Invalid, NotFound
-from app.tables import ROLES, ApiToken, User, utcnow
+from app.tables import ROLES, ApiToken, Assignment, Study, User, utcnow
 from app.text_rules import USERNAME_RE
 
 MIN_PASSWORD = 8  # characters, not counting surrounding whitespace
@@ -181,14 +181,55 @@ def set_password(session: Session, username: str, new: str) -> User:
 
 def set_active(session: Session, username: str, active: bool, by: User | None = None) -> User:
     """Deactivate (every session ends and every token is revoked at once) or reactivate;
-    BY (None: the CLI) cannot deactivate themselves."""
+    BY (None: the CLI) cannot deactivate themselves, and nobody the last active admin."""
     user = get_user(session, username)
     if by is not None and by.id == user.id and not active:
         raise Conflict("you cannot deactivate your own account")
+    if not active:
+        _keep_an_admin(session, user, "deactivate")
     user.active = active
     if not active:
         _end_access(session, user)
     return user
+
+
+def set_role(session: Session, username: str, role: str, by: User | None = None) -> User:
+    """Change USERNAME's role (it applies from their next request). BY (None: the CLI) cannot
+    lower their own role, nobody can demote the last active admin, and an account that can
+    now see galleries and results has its assignments in studies not yet closed marked
+    unblinded (its readings from now on are not blinded)."""
+    if role not in ROLES:
+        raise Invalid(f"role {role!r} is not one of {', '.join(ROLES)}")
+    user = get_user(session, username)
+    if by is not None and by.id == user.id and ROLE_RANK[role] < ROLE_RANK[user.role]:
+        raise Conflict("you cannot lower your own role: another admin must do it")
+    if role != "admin":
+        _keep_an_admin(session, user, "demote")
+    user.role = role
+    if has_role(user, "coordinator"):
+        session.execute(
+            update(Assignment)
+            .where(
+                Assignment.reader_id == user.id,
+                Assignment.study_id.in_(select(Study.id).where(Study.status != "closed")),
+            )
+            .values(unblinded=True)
+            .execution_options(synchronize_session=False)
+        )
+    return user
+
+
+def _keep_an_admin(session: Session, user: User, verb: str) -> None:
+    """Refuse to take away the last active admin (nobody could manage accounts after)."""
+    if user.role != "admin" or not user.active:
+        return
+    others = session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.role == "admin", User.active.is_(True), User.id != user.id)
+    )
+    if not others:
+        raise Conflict(f"cannot {verb} {user.username!r}: the last active admin")
 
 
 def _end_access(session: Session, user: User) -> None:

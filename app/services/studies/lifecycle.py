@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,7 +23,7 @@ def create_study(session: Session, spec: StudySpec, user: User | None) -> Study:
         raise Invalid("real_fraction > 0 needs a real dataset")
     if spec.real_fraction < 1 and not spec.generated.datasets:
         raise Invalid("real_fraction < 1 needs at least one generated dataset")
-    fields = spec.model_dump(exclude={"real", "generated", "readers"})
+    fields = spec.model_dump(exclude={"real", "generated", "readers", "unblinded"})
     study = Study(**fields, created_by_id=user.id if user else None)
     if spec.real is not None:
         study.real_dataset_id = _dataset(session, spec.real.dataset, "real").id
@@ -29,7 +31,7 @@ def create_study(session: Session, spec: StudySpec, user: User | None) -> Study:
     study.generated_datasets = [_dataset(session, n, "generated") for n in spec.generated.datasets]
     session.add(study)
     session.flush()
-    assign_readers(session, study, spec.readers, user)
+    assign_readers(session, study, spec.readers, user, spec.unblinded)
     study_opening.check_feasible(session, study)
     audit.record(session, user, "study_create", study.name, study_id=study.id)
     return study
@@ -67,22 +69,38 @@ def readers_of(session: Session, study_id: int) -> list[User]:
 
 
 def assign_readers(
-    session: Session, study: Study, usernames: list[str], user: User | None
+    session: Session,
+    study: Study,
+    usernames: list[str],
+    user: User | None,
+    unblinded: Collection[str] = (),
 ) -> list[Assignment]:
-    """Give each named user an assignment (users already assigned are left as they are)."""
+    """Give each named user an assignment (users already assigned are left as they are).
+    Accounts that can see galleries or results (coordinators, admins) are not blinded: they
+    are assigned only when also named in UNBLINDED, and their assignment says so."""
     if study.status != "draft" and not study.shared_items:
         raise Conflict("readers join a disjoint study only while it is a draft")
+    if stray := sorted(set(unblinded) - set(usernames)):
+        raise Invalid(f"marked unblinded but not assigned as readers: {', '.join(stray)}")
     have = {r.username for r in readers_of(session, study.id)}
     added = []
     for name in dict.fromkeys(usernames):
         if name in have:
             continue
         reader = users.get_user(session, name)
+        if users.has_role(reader, "coordinator") and name not in unblinded:
+            raise Invalid(
+                f"{name!r} is {'an' if reader.role == 'admin' else 'a'} {reader.role} and can"
+                " see galleries and results, so is not blinded: tick 'unblinded reader' for"
+                " them to assign them anyway"
+            )
         assignment = study_opening.new_assignment(session, study, reader)
+        assignment.unblinded = name in unblinded
         added.append(assignment)
     if added:
         names = [a.reader.username for a in added]
-        audit.record(session, user, "study_assign", study.name, readers=names)
+        marked = [a.reader.username for a in added if a.unblinded]
+        audit.record(session, user, "study_assign", study.name, readers=names, unblinded=marked)
     return added
 
 

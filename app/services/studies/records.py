@@ -53,6 +53,7 @@ class JudgmentRecord:
 class ReaderProfile:
     experience_years: int | None
     subspecialty: str | None
+    unblinded: bool = False  # assigned through the "unblinded reader" box
 
 
 CSV_COLUMNS = tuple(f.name for f in fields(JudgmentRecord))
@@ -79,13 +80,16 @@ def load_records(session: Session, study_id: int) -> list[JudgmentRecord]:
 
 
 def reader_profiles(session: Session, study_id: int) -> dict[str, ReaderProfile]:
-    """Experience and subspecialty of the study's readers, by username."""
+    """Experience, subspecialty and blinding of the study's readers, by username."""
     query = (
-        select(User.username, User.experience_years, User.subspecialty)
+        select(User.username, User.experience_years, User.subspecialty, Assignment.unblinded)
         .join(Assignment, Assignment.reader_id == User.id)
         .where(Assignment.study_id == study_id)
     )
-    return {name: ReaderProfile(years, sub) for name, years, sub in session.execute(query)}
+    return {
+        name: ReaderProfile(years, sub, bool(unblinded))
+        for name, years, sub, unblinded in session.execute(query)
+    }
 
 
 def write_csv(records: Iterable[JudgmentRecord], out: IO[str]) -> None:

@@ -45,4 +45,6 @@ class StudySpec(BaseModel):
     instructions: SafeText = Field("", max_length=MAX_STUDY_TEXT)
     end_text: SafeText = Field("", max_length=MAX_STUDY_TEXT)
     readers: list[str] = Field(default_factory=list)
+    # Coordinators and admins among READERS, assigned on purpose although not blinded.
+    unblinded: list[str] = Field(default_factory=list)
     seed: int = Field(0, ge=0, le=2**31 - 1)

@@ -115,6 +115,7 @@ def per_reader(records: Records, profiles: dict[str, ReaderProfile]) -> list[dic
         profile = profiles.get(reader, ReaderProfile(None, None))
         row = {"reader": reader, **rates(group), "auc": auc(group)}
         row.update(experience_years=profile.experience_years, subspecialty=profile.subspecialty)
+        row["unblinded"] = profile.unblinded
         out.append(row)
     return out
 

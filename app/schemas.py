@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -122,6 +122,31 @@ class UserPublic(BaseModel):
     username: str
     role: str
     active: bool
+
+
+class UserAccountPublic(UserPublic):
+    """An account as the admin's users page lists it."""
+
+    last_login: UtcDatetime | None
+    api_tokens: int  # usable: neither revoked nor expired
+    api_tokens_total: int
+
+
+class UserCreate(BaseModel):
+    """A new account; the server generates its one-time password."""
+
+    username: str = Field(min_length=1, max_length=64)
+    role: Literal["reader", "coordinator", "admin"] = "reader"
+
+
+class UserCreated(UserPublic):
+    """The new account and its one-time password, shown this once (only its hash is kept)."""
+
+    password: str
+
+
+class RoleBody(BaseModel):
+    role: Literal["reader", "coordinator", "admin"]
 
 
 class SessionPublic(BaseModel):

@@ -1,13 +1,24 @@
-"""Accounts in the JSON API: API tokens (list, create, revoke) and, for admins, password
-resets and deactivation. The browser admin pages come later; the CLI has the same commands."""
+"""Accounts in the JSON API: API tokens (list, create, revoke) and, for admins, the accounts
+(list, add with a one-time password, role, password reset, deactivation). The admin's users
+page (``app.routes.admin``) and the CLI do the same through the same services."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from app.deps import AdminUser, CurrentUser, SessionDep
-from app.schemas import PasswordSetBody, TokenCreate, TokenCreated, TokenPublic, UserPublic
-from app.services.accounts import audit, users
+from app.schemas import (
+    PasswordSetBody,
+    RoleBody,
+    TokenCreate,
+    TokenCreated,
+    TokenPublic,
+    UserAccountPublic,
+    UserCreate,
+    UserCreated,
+    UserPublic,
+)
+from app.services.accounts import admin, audit, users
 from app.tables import ApiToken, User
 
 tokens_api = APIRouter(prefix="/api/v1/tokens", tags=["accounts"])
@@ -51,6 +62,33 @@ def revoke_token(session: SessionDep, user: CurrentUser, token_id: int) -> Token
     row = users.revoke_token(session, token_id, user)
     audit.record(session, user, "token_revoked", row.user.username, token_id=row.id)
     return _token(row)
+
+
+@users_api.get("")
+def list_users(session: SessionDep, user: AdminUser) -> list[UserAccountPublic]:
+    """Every account with its last login and API token counts."""
+    return [
+        UserAccountPublic(
+            **_user(row.user).model_dump(),
+            last_login=row.last_login,
+            api_tokens=row.tokens,
+            api_tokens_total=row.tokens_total,
+        )
+        for row in admin.overview(session)
+    ]
+
+
+@users_api.post("", status_code=201)
+def add_user(session: SessionDep, user: AdminUser, body: UserCreate) -> UserCreated:
+    """Add an account; the answer carries its one-time password, shown this once."""
+    added, password = admin.add_account(session, body.username, body.role, user)
+    return UserCreated(**_user(added).model_dump(), password=password)
+
+
+@users_api.post("/{username}/role")
+def change_role(session: SessionDep, user: AdminUser, username: str, body: RoleBody) -> UserPublic:
+    """Change an account's role (409: your own lower, or the last active admin's)."""
+    return _user(admin.change_role(session, username, body.role, user))
 
 
 @users_api.post("/{username}/password")

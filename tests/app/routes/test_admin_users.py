@@ -229,3 +229,33 @@ def test_a_users_tokens_are_listed_and_revoked(
     assert events(db, "token_revoked") == [("root", "ann", {"token_id": newest})]
     listing = client.get("/admin/users").text
     assert re.search(r'class="num tokens"><a [^>]+>1 <span class="muted">of 2', row(listing, "ann"))
+
+
+def test_the_json_api_lists_adds_and_changes_roles(client: TestClient, db: Database) -> None:
+    root = api_token(db, make_user(db, "admin", "root"))
+    added = client.post("/api/v1/users", json={"username": "dana", "role": "reader"}, headers=root)
+    assert added.status_code == 201, added.text
+    body = added.json()
+    assert body["username"] == "dana" and body["role"] == "reader" and body["active"] is True
+    login_ok = client.post(
+        "/api/v1/auth/login", json={"username": "dana", "password": body["password"]}
+    )
+    assert login_ok.status_code == 200, login_ok.text
+    listed = {u["username"]: u for u in client.get("/api/v1/users", headers=root).json()}
+    assert listed["dana"]["last_login"] is not None and listed["dana"]["api_tokens"] == 0
+    assert listed["root"]["api_tokens"] == 1 and listed["root"]["api_tokens_total"] == 1
+
+    promoted = client.post("/api/v1/users/dana/role", json={"role": "admin"}, headers=root)
+    assert promoted.status_code == 200 and promoted.json()["role"] == "admin"
+    dana = api_token(db, Account("dana", "", "admin"))
+    own = client.post("/api/v1/users/dana/role", json={"role": "reader"}, headers=dana)
+    assert own.status_code == 409 and "your own role" in own.json()["detail"]
+    down = client.post("/api/v1/users/root/role", json={"role": "reader"}, headers=dana)
+    assert down.status_code == 200  # another admin may; dana is now the last one
+    last = client.post("/api/v1/users/dana/deactivate", headers=dana)
+    assert last.status_code == 409 and "your own account" in last.json()["detail"]
+    assert [e[1:] for e in events(db, "role_changed")] == [
+        ("dana", {"old": "reader", "new": "admin"}),
+        ("root", {"old": "admin", "new": "reader"}),
+    ]
+    assert client.get("/api/v1/users", headers=root).status_code == 403  # no longer an admin

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from app import transactions
 from app.config import Settings
 from app.security import same_token
 from app.services.accounts import users
+from app.services.studies import access as study_access_rules
 from app.tables import User
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -84,6 +86,33 @@ async def check_csrf(request: Request) -> None:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+STUDY_ROUTE = re.compile(r"^(/api/v1)?/studies/\{study_id\}")
+
+
+async def study_access(request: Request, session: SessionDep) -> None:
+    """Added to every router (``app.main``): a study's route (``/studies/{study_id}…``, page
+    or API) answers a coordinator who neither owns the study nor shares it with 404, as for a
+    study that does not exist (``app.services.studies.access``). Other callers pass on to the
+    route's own role check (anonymous: 401; readers: 403); other routes are not concerned."""
+    route = getattr(request.scope.get("route"), "path", "")
+    if not STUDY_ROUTE.match(route):
+        return  # not a study's route (/reading/{study_id} is a reader's, by assignment)
+    raw = request.path_params.get("study_id")
+    if raw is None or not str(raw).isdigit():
+        return  # an id the route itself refuses (422)
+    user = await current_user(request, session)
+    if users.has_role(user, "coordinator"):
+        await run_in_threadpool(_check_study, session, user, int(raw))
+
+
+def _check_study(session: Session, user: User, study_id: int) -> None:
+    """As ``_lookup_user``: the transaction ends before the next dependency's hop."""
+    try:
+        study_access_rules.visible_study(session, user, study_id)
+    finally:
+        session.commit()
 
 
 def require_role(role: str) -> Callable[[User], User]:

@@ -6,7 +6,7 @@ import logging
 from types import SimpleNamespace
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -19,6 +19,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from app.bodies import BodyLimit
 from app.config import Settings, get_settings
 from app.db import Database
+from app.deps import study_access
 from app.errors import LungsignError
 from app.routes import ROUTERS
 from app.routes.api_docs import SWAGGER_UI_PATH
@@ -63,8 +64,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         name="swagger-ui",
     )
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
-    for router in ROUTERS:
-        app.include_router(router)
+    for router in ROUTERS:  # study routes: the caller's studies only (app.deps.study_access)
+        app.include_router(router, dependencies=[Depends(study_access)])
     app.add_exception_handler(LungsignError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # unknown paths too
     app.add_exception_handler(RequestValidationError, _validation_error)

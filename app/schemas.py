@@ -209,3 +209,25 @@ class MachineReaderRun(BaseModel):
     """Run a study's machine reader; no seed: a fresh run with the next unused seed."""
 
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+
+
+class CollaboratorBody(BaseModel):
+    """Share a study with a coordinator's or admin's account."""
+
+    username: str = Field(min_length=1, max_length=64)
+
+
+class CollaboratorPublic(BaseModel):
+    username: str
+    role: str
+    added_at: UtcDatetime
+    added_by: str | None
+
+
+class StudySharingPublic(BaseModel):
+    """Who sees and manages a study besides admins: its owner (None: admins only) and the
+    accounts it is shared with."""
+
+    study: str
+    owner: str | None
+    collaborators: list[CollaboratorPublic]

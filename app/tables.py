@@ -236,6 +236,8 @@ class Study(Base):
     end_text: Mapped[str] = mapped_column(Text, default="")
     seed: Mapped[int] = mapped_column(Integer, default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Sees and manages the study, and shares it (study_collaborators); None: admins only.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
@@ -244,6 +246,23 @@ class Study(Base):
     generated_datasets: Mapped[list[Dataset]] = relationship(
         secondary="study_generated_datasets", order_by="Dataset.name"
     )
+
+
+class StudyCollaborator(Base):
+    """A coordinator (or admin) the owner shared a study with: sees and manages it too."""
+
+    __tablename__ = "study_collaborators"
+
+    study_id: Mapped[int] = mapped_column(
+        ForeignKey("studies.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(foreign_keys="StudyCollaborator.user_id")
 
 
 class StudyGeneratedDataset(Base):

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from app.db import Database
 from app.services.accounts.users import get_user
+from app.services.studies import access
 from app.services.studies import lifecycle as studies
 from app.services.studies.spec import StudySpec
 from app.tables import Dataset, ModelVersion, Patch
@@ -95,8 +96,11 @@ def answer(
     return {"verdict": verdict, "confidence": confidence, "label": label, "duration_ms": ms}
 
 
-def open_reader_study(db: Database, name: str, reader: str, items: int, years: int) -> int:
-    """Datasets real1/gen1 and an open study of ITEMS for READER, whose intake says YEARS."""
+def open_reader_study(
+    db: Database, name: str, reader: str, items: int, years: int, owner: str | None = None
+) -> int:
+    """Datasets real1/gen1 and an open study of ITEMS for READER, whose intake says YEARS,
+    owned by the coordinator OWNER (None: admins only, as from the CLI)."""
     with_data(db)
     spec = StudySpec.model_validate(
         {
@@ -110,6 +114,8 @@ def open_reader_study(db: Database, name: str, reader: str, items: int, years: i
     with db.session() as session:
         get_user(session, reader).experience_years = years  # intake answered before
         study = studies.create_study(session, spec, None)
+        if owner is not None:
+            access.set_owner(session, study, owner, None)
         studies.open_study(session, study.id, None)
         return study.id
 

@@ -1,4 +1,5 @@
-"""Reader-study commands: ``study create|open|close|plan`` and ``export STUDY --out DIR``.
+"""Reader-study commands: ``study create|open|close|plan|share|unshare`` and
+``export STUDY --out DIR``.
 
 ``study create [FILE]`` reads a design from FILE (JSON or TOML, the API's body) and/or
 flags; flags override the file's values.
@@ -17,8 +18,8 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.cli.root import cli, cli_session, emit_json, fail
+from app.services.studies import access, planning
 from app.services.studies import lifecycle as studies
-from app.services.studies import planning
 from app.services.studies.spec import StudySpec
 from app.tables import Study, User
 
@@ -68,10 +69,15 @@ def create(
     readers: list[str] = typer.Option([], "--reader", help="reader username (repeat)"),
     seed: int | None = typer.Option(None, "--seed"),
     open_now: bool = typer.Option(False, "--open", help="open the study for reading at once"),
+    owner: str | None = typer.Option(
+        None, "--owner", help="coordinator who owns it (default: nobody, admins only)"
+    ),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Create a study from a design file and/or flags."""
-    flags = {k: v for k, v in locals().items() if k not in ("file", "open_now", "json_out")}
+    flags = {
+        k: v for k, v in locals().items() if k not in ("file", "open_now", "owner", "json_out")
+    }
     design = {**(read_design(file) if file else {}), **flag_design(**flags)}
     try:
         spec = StudySpec.model_validate(design)
@@ -81,6 +87,8 @@ def create(
         ) from exc
     with cli_session() as session:
         study = studies.create_study(session, spec, None)
+        if owner is not None:
+            access.set_owner(session, study, owner, None)
         if open_now:
             studies.open_study(session, study.id, None)
         result = {"id": study.id, "name": study.name, "status": study.status}
@@ -124,6 +132,39 @@ def plan_command(
         return
     for line in planning.describe(figures):
         typer.echo(line)
+
+
+@study_cli.command("share")
+def share_command(
+    study: str = typer.Argument(..., help="study name or id"),
+    user: str = typer.Argument(..., help="a coordinator's or admin's username"),
+    owner: bool = typer.Option(
+        False, "--owner", help="make USER the owner (the previous owner stays a collaborator)"
+    ),
+) -> None:
+    """Share a study with a coordinator, who then sees and manages it (or, with --owner,
+    give it a new owner)."""
+    with cli_session() as session:
+        found = studies.find_study(session, study)
+        if owner:
+            access.set_owner(session, found, user, None)
+            typer.echo(f"study {found.name}: owned by {user}")
+        elif access.add_collaborator(session, found, user, None) is None:
+            typer.echo(f"study {found.name}: {user} already sees it")
+        else:
+            typer.echo(f"study {found.name}: shared with {user}")
+
+
+@study_cli.command("unshare")
+def unshare_command(
+    study: str = typer.Argument(..., help="study name or id"),
+    user: str = typer.Argument(..., help="username to stop sharing with"),
+) -> None:
+    """Stop sharing a study with USER (at once: their next request no longer finds it)."""
+    with cli_session() as session:
+        found = studies.find_study(session, study)
+        access.remove_collaborator(session, found, user, None)
+        typer.echo(f"study {found.name}: no longer shared with {user}")
 
 
 def _set_status(ref: str, change: Callable[[Session, int, User | None], Study]) -> None:

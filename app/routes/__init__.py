@@ -17,6 +17,7 @@ from app.routes import (
     studies,
     studies_api,
     study_machine,
+    study_sharing,
 )
 
 ROUTERS = [
@@ -30,6 +31,8 @@ ROUTERS = [
     admin.router,
     datasets.router,
     datasets.api,
+    study_sharing.router,  # before studies.router: its /studies/{id}/{action} takes the rest
+    study_sharing.api,
     studies.router,
     studies_api.api,
     study_machine.router,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.deps import CoordinatorUser, SessionDep
 from app.errors import Invalid, LungsignError, NotFound
+from app.routes.study_sharing import sharing_context
 from app.services.accounts.users import list_users
 from app.services.datasets import catalog as datasets
 from app.services.studies import lifecycle as studies
@@ -94,7 +95,7 @@ def _list_page(
     request: Request, session: Session, error: str | None = None, form: Any | None = None
 ) -> Response:
     ctx = {
-        "studies": studies.list_studies(session),
+        "studies": studies.list_studies(session, request.state.user),
         "datasets": datasets.list_datasets(session),
         "readers": list_users(session),
         "error": error,
@@ -114,6 +115,7 @@ def _detail_page(
         "assigned": {u.username for u in studies.readers_of(session, study.id)},
         "users": list_users(session),
         "error": error,
+        **sharing_context(session, study, request.state.user),
     }
     return render(request, "pages/study.html", ctx, status_code=409 if error else 200)
 

@@ -55,8 +55,9 @@ def create_study(session: SessionDep, user: CoordinatorUser, body: StudySpec) ->
 
 @api.get("")
 def list_studies(session: SessionDep, user: CoordinatorUser) -> list[StudyPublic]:
-    """Every study, newest first."""
-    return [study_public(session, s) for s in studies.list_studies(session)]
+    """The caller's studies (owned or shared with them; an admin's: every study), newest
+    first."""
+    return [study_public(session, s) for s in studies.list_studies(session, user)]
 
 
 @api.get("/{study_id}")

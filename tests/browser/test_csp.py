@@ -26,7 +26,7 @@ def test_no_csp_violation_while_coordinating_and_reading(  # type: ignore[no-unt
     live_server: str, browser, db: Database
 ) -> None:
     reader, coordinator = make_user(db, "reader", "ann"), make_user(db, "coordinator")
-    study_id = open_study(db, reader)
+    study_id = open_study(db, reader, coordinator)
     coord = browser.new_context().new_page()
     seen = _watch(coord)
     log_in(coord, live_server, coordinator, f"/studies/{study_id}")

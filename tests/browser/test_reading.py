@@ -18,8 +18,8 @@ N_ITEMS = 10
 PAUSE_MS = 150  # the test looks at each item this long before answering
 
 
-def open_study(db: Database, reader: Account) -> int:
-    return open_reader_study(db, "browser-vtt", reader.username, N_ITEMS, years=8)
+def open_study(db: Database, reader: Account, owner: Account) -> int:
+    return open_reader_study(db, "browser-vtt", reader.username, N_ITEMS, 8, owner.username)
 
 
 def log_in(page, base: str, account: Account, target: str) -> None:  # type: ignore[no-untyped-def]
@@ -36,7 +36,7 @@ def wait_for_position(page, position: int) -> None:  # type: ignore[no-untyped-d
 
 def test_keyboard_reading_resume_progress_and_csv(live_server: str, browser, db: Database) -> None:  # type: ignore[no-untyped-def]
     reader, coordinator = make_user(db, "reader", "ann"), make_user(db, "coordinator")
-    study_id = open_study(db, reader)
+    study_id = open_study(db, reader, coordinator)
     watcher = browser.new_context().new_page()
     log_in(watcher, live_server, coordinator, f"/studies/{study_id}")
     assert watcher.locator('tr[data-reader="ann"] .answered').inner_text() == "0"

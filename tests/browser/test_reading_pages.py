@@ -14,6 +14,7 @@ import pytest
 
 from app.db import Database
 from app.services.accounts.users import get_user
+from app.services.studies import access
 from app.services.studies import lifecycle as studies
 from app.services.studies.spec import StudySpec
 from tests.browser.waits import wait_for_item
@@ -25,9 +26,15 @@ SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 
 
 def reader_study(
-    db: Database, reader: str, items: int, practice: int = 0, allow_changes: bool = False
+    db: Database,
+    reader: str,
+    items: int,
+    practice: int = 0,
+    allow_changes: bool = False,
+    owner: str | None = None,
 ) -> int:
-    """Datasets real1/gen1 and an open study of ITEMS (plus PRACTICE) for READER."""
+    """Datasets real1/gen1 and an open study of ITEMS (plus PRACTICE) for READER, owned by
+    the coordinator OWNER (None: admins only)."""
     with_data(db)
     spec = StudySpec.model_validate(
         {
@@ -43,6 +50,8 @@ def reader_study(
     with db.session() as session:
         get_user(session, reader).experience_years = 4
         study = studies.create_study(session, spec, None)
+        if owner is not None:
+            access.set_owner(session, study, owner, None)
         studies.open_study(session, study.id, None)
         return study.id
 
@@ -199,7 +208,7 @@ def test_a_phone_reads_a_patch_that_fits_and_tables_scroll_inside_their_cards(
     live_server: str, browser, db: Database
 ) -> None:  # type: ignore[no-untyped-def]
     reader, coordinator = make_user(db, "reader", "ann"), make_user(db, "coordinator")
-    study_id = reader_study(db, reader.username, items=2)
+    study_id = reader_study(db, reader.username, items=2, owner=coordinator.username)
     phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
     phone.set_default_timeout(15_000)
     log_in(phone, live_server, reader, f"/reading/{study_id}")
@@ -318,7 +327,7 @@ def test_practice_is_counted_apart_ends_with_a_step_and_an_empty_bar_looks_empty
     live_server: str, browser, db: Database
 ) -> None:  # type: ignore[no-untyped-def]
     reader, coordinator = make_user(db, "reader", "ann"), make_user(db, "coordinator")
-    study_id = reader_study(db, reader.username, items=3, practice=2)
+    study_id = reader_study(db, reader.username, items=3, practice=2, owner=coordinator.username)
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     page.set_default_timeout(15_000)
     log_in(page, live_server, reader, "/reading")
@@ -372,7 +381,9 @@ def test_a_changed_answer_keeps_its_first_reading_time(
     import io
 
     reader, coordinator = make_user(db, "reader", "ann"), make_user(db, "coordinator")
-    study_id = reader_study(db, reader.username, items=3, allow_changes=True)
+    study_id = reader_study(
+        db, reader.username, items=3, allow_changes=True, owner=coordinator.username
+    )
     page = browser.new_context().new_page()
     page.set_default_timeout(15_000)
     log_in(page, live_server, reader, f"/reading/{study_id}")

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
 from app.services.accounts import audit, users
+from app.services.studies import access as study_access
 from app.services.studies import machine
 from app.services.studies import opening as study_opening
 from app.services.studies.spec import StudySpec
@@ -24,7 +25,8 @@ def create_study(session: Session, spec: StudySpec, user: User | None) -> Study:
     if spec.real_fraction < 1 and not spec.generated.datasets:
         raise Invalid("real_fraction < 1 needs at least one generated dataset")
     fields = spec.model_dump(exclude={"real", "generated", "readers", "unblinded"})
-    study = Study(**fields, created_by_id=user.id if user else None)
+    creator = user.id if user else None
+    study = Study(**fields, created_by_id=creator, owner_id=creator)  # the creator owns it
     if spec.real is not None:
         study.real_dataset_id = _dataset(session, spec.real.dataset, "real").id
         study.real_split = spec.real.split
@@ -54,8 +56,9 @@ def find_study(session: Session, ref: str) -> Study:
     return study
 
 
-def list_studies(session: Session) -> list[Study]:
-    return list(session.scalars(select(Study).order_by(Study.created_at.desc(), Study.id.desc())))
+def list_studies(session: Session, user: User | None) -> list[Study]:
+    """The studies USER sees (owned or shared; an admin's, or the CLI's: all), newest first."""
+    return study_access.visible_studies(session, user)
 
 
 def readers_of(session: Session, study_id: int) -> list[User]:

@@ -16,6 +16,11 @@ ANN = Account("ann", "pw-ann-secret", "reader")
 BOB = Account("bob", "pw-bob-secret", "reader")
 
 
+def study_owner(db: Database) -> dict[str, str]:
+    """A token of the coordinator who created setup_study's study: its owner, who sees it."""
+    return api_token(db, Account("coordinator1", "pw-coordinator1-secret", "coordinator"))
+
+
 def setup_study(
     client: TestClient, db: Database, **overrides: object
 ) -> tuple[int, dict[str, str]]:
@@ -147,7 +152,7 @@ def test_unshown_items_and_closed_studies_take_no_answers(client: TestClient, db
         )
     refused = client.post(f"/api/v1/reading/{unshown}", json=answer(), headers=ann)
     assert refused.status_code == 409 and "not been shown" in refused.json()["detail"]
-    coord = api_token(db, make_user(db, "coordinator", "coord2"))
+    coord = study_owner(db)
     item = next_of(client, study_id, ann)["item"]
     client.post(f"/api/v1/studies/{study_id}/close", headers=coord)
     assert client.post(f"/api/v1/reading/{item}", json=answer(), headers=ann).status_code == 409
@@ -164,7 +169,7 @@ def test_practice_items_come_first_give_feedback_and_never_count(
         saved = client.post(f"/api/v1/reading/{item['item']}", json=answer(), headers=ann).json()
         assert saved["feedback"]["source"] in ("real", "generated")
     assert next_of(client, study_id, ann)["practice"] is False
-    coord = api_token(db, make_user(db, "coordinator", "coord2"))
+    coord = study_owner(db)
     assert (
         client.get(f"/api/v1/studies/{study_id}/results", headers=coord).json()["n_judgments"] == 0
     )

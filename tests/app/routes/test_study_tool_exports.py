@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from app.db import Database
 from app.tables import AuditEvent
 from models.mrmc import or_analysis
-from tests.factories import api_token, login, make_user
+from tests.factories import Account, api_token, login, make_user
 from tests.study_factories import create_open_study, make_dataset, read_everything, with_data
 
 READERS = ("ann", "bob", "cy")
@@ -142,7 +142,7 @@ def test_tool_exports_are_for_coordinators_and_audited(client: TestClient, db: D
 
 def test_the_results_page_links_both(client: TestClient, db: Database) -> None:
     study_id, _ = two_version_study(client, db)
-    login(client, make_user(db, "coordinator", "cleo"))
+    login(client, Account("cora", "pw-cora-secret", "coordinator"))  # the study's owner
     page = client.get(f"/studies/{study_id}/results")
     assert f'href="/api/v1/studies/{study_id}/export.imrmc"' in page.text
     assert f'href="/api/v1/studies/{study_id}/mrmc.json"' in page.text

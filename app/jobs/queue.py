@@ -53,6 +53,12 @@ def _run_job_message(job_id: int) -> None:
 
 MEASURING = -10  # priority of measuring jobs: generation and studies do not wait for them
 MEASURING_DELAY_S = 15  # ... nor a request sent right after training ends (the worker is free)
+MEASURING_KINDS = frozenset({"evaluate", "machine_reader"})
+
+
+def priority_of(kind: str) -> int:
+    """Measuring jobs (a GAN's evaluation, a study's machine reader) after everything else."""
+    return MEASURING if kind in MEASURING_KINDS else 0
 
 
 def enqueue(settings: Settings, job_id: int, priority: int = 0, delay: float = 0) -> None:

@@ -20,7 +20,7 @@ from app.db import Database
 from app.errors import LungsignError
 from app.jobs import kinds
 from app.jobs.context import Cancelled, Interrupted, JobContext, Lost
-from app.jobs.queue import enqueue, pending_job_ids
+from app.jobs.queue import enqueue, pending_job_ids, priority_of
 from app.tables import Job, utcnow
 
 log = logging.getLogger(__name__)
@@ -112,23 +112,27 @@ def recover(db: Database, settings: Settings, at_start: bool) -> list[int]:
     now = utcnow()
     stale = now - timedelta(seconds=settings.job_stale_s)
     with db.session() as session:
-        running = session.scalars(
-            select(Job.id).where(Job.status == "running", _claimable(stale)).order_by(Job.id)
+        running = session.execute(
+            select(Job.id, Job.kind)
+            .where(Job.status == "running", _claimable(stale))
+            .order_by(Job.id)
         )
-        queued = session.scalars(
-            select(Job.id)
+        queued = session.execute(
+            select(Job.id, Job.kind)
             .where(Job.status == "queued", Job.created_at < now - ORPHAN_AFTER)
             .order_by(Job.id)
         )
-        ids, waiting = list(running), list(queued)
+        ids = [(job_id, kind) for job_id, kind in running]
+        waiting = [(job_id, kind) for job_id, kind in queued]
     if not at_start:
         in_queue = pending_job_ids(settings)
-        waiting = [job_id for job_id in waiting if job_id not in in_queue]
-    for job_id in ids + waiting:
-        enqueue(settings, job_id)
-    if ids or waiting:
-        log.info("re-sent jobs %s", ids + waiting)
-    return ids + waiting
+        waiting = [(job_id, kind) for job_id, kind in waiting if job_id not in in_queue]
+    for job_id, kind in ids + waiting:
+        enqueue(settings, job_id, priority_of(kind))
+    sent = [job_id for job_id, _ in ids + waiting]
+    if sent:
+        log.info("re-sent jobs %s", sent)
+    return sent
 
 
 def _end(ctx: JobContext, status: str, message: str) -> str:

@@ -64,7 +64,7 @@ def test_roles(client: TestClient, db: Database, real: str) -> None:
         ("train_gan", {"dataset": "blobs", "epochs": 0}, 422, "epochs"),
         ("train_gan", {"dataset": "blobs", "learning_rate": 1}, 422, "learning_rate"),
         ("generate", {"gan": 3, "per_label": 5, "dataset": "g"}, 404, "no gan model version 3"),
-        ("train_classifier", {"dataset": "blobs", "mode": "mixed"}, 422, "generated is needed"),
+        ("train_classifier", {"dataset": "blobs", "generated": "x"}, 422, "gan-pretrain and mixed"),
         ("train_classifier", {"dataset": "blobs", "folds": 6}, 422, "need ≥ 6 patients, have 5"),
         ("bake", {}, 422, "kind must be one of"),
     ],

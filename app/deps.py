@@ -89,28 +89,37 @@ CurrentUser = Annotated[User, Depends(current_user)]
 
 
 STUDY_ROUTE = re.compile(r"^(/api/v1)?/studies/\{study_id\}")
+JOB_ROUTE = re.compile(r"^(/api/v1)?/jobs/\{job_id(:int)?\}")
 
 
 async def study_access(request: Request, session: SessionDep) -> None:
     """Added to every router (``app.main``): a study's route (``/studies/{study_id}…``, page
     or API) answers a coordinator who neither owns the study nor shares it with 404, as for a
     study that does not exist (``app.services.studies.access``). Other callers pass on to the
-    route's own role check (anonymous: 401; readers: 403); other routes are not concerned."""
+    route's own role check (anonymous: 401; readers: 403); other routes are not concerned.
+    A job's route (``/jobs/{job_id}``, page or API) does the same for a study's job (the
+    machine reader's: its result holds the study's scores)."""
     route = getattr(request.scope.get("route"), "path", "")
-    if not STUDY_ROUTE.match(route):
-        return  # not a study's route (/reading/{study_id} is a reader's, by assignment)
-    raw = request.path_params.get("study_id")
+    check: Callable[[Session, User, int], object]
+    if STUDY_ROUTE.match(route):  # not /reading/{study_id}: a reader's, by assignment
+        check, raw = study_access_rules.visible_study, request.path_params.get("study_id")
+    elif JOB_ROUTE.match(route):  # a study's machine-reader job: its scores, its study id
+        check, raw = study_access_rules.visible_job, request.path_params.get("job_id")
+    else:
+        return
     if raw is None or not str(raw).isdigit():
         return  # an id the route itself refuses (422)
     user = await current_user(request, session)
     if users.has_role(user, "coordinator"):
-        await run_in_threadpool(_check_study, session, user, int(raw))
+        await run_in_threadpool(_check, check, session, user, int(raw))
 
 
-def _check_study(session: Session, user: User, study_id: int) -> None:
+def _check(
+    check: Callable[[Session, User, int], object], session: Session, user: User, id_: int
+) -> None:
     """As ``_lookup_user``: the transaction ends before the next dependency's hop."""
     try:
-        study_access_rules.visible_study(session, user, study_id)
+        check(session, user, id_)
     finally:
         session.commit()
 

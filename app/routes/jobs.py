@@ -8,6 +8,7 @@ from fastapi.responses import FileResponse
 from app.deps import AdminUser, CoordinatorUser, SessionDep, SettingsDep
 from app.jobs import queue, submit
 from app.schemas import JobCreate, JobDetail, JobPublic, ModelVersionPublic
+from app.services.studies import access
 from app.services.training import model_versions
 
 api = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
@@ -35,7 +36,8 @@ def create_job(
 @api.get("")
 def list_jobs(session: SessionDep, user: CoordinatorUser, limit: int = 50) -> list[JobPublic]:
     """The newest jobs first."""
-    return [JobPublic.of(job) for job in submit.list_jobs(session, min(max(limit, 1), 500))]
+    jobs = submit.list_jobs(session, min(max(limit, 1), 500))
+    return [JobPublic.of(job) for job in access.visible_jobs(session, user, jobs)]
 
 
 @api.get("/{job_id}")

@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from app.deps import AdminUser, CoordinatorUser, SessionDep, SettingsDep
 from app.errors import LungsignError
 from app.jobs import queue, submit
+from app.services.studies import access
 from app.services.training import job_forms, job_views
 from app.templating import is_htmx, render
 
@@ -28,7 +29,11 @@ def _page(request: Request, page: str, fragment: str, ctx: dict[str, Any]) -> Re
 def jobs_page(request: Request, session: SessionDep, user: CoordinatorUser) -> Response:
     """The newest jobs first; the list refreshes itself while a job is queued or running."""
     jobs, active = job_views.list_jobs(session)
-    ctx = {"jobs": jobs, "active": active, "kinds": job_forms.FORM_KINDS}
+    ctx = {
+        "jobs": access.visible_jobs(session, user, jobs),
+        "active": active,
+        "kinds": job_forms.FORM_KINDS,
+    }
     return _page(request, "jobs/list.html", "jobs/_list.html", ctx)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Forbidden, Invalid, NotFound
 from app.services.accounts import audit, users
-from app.tables import Study, StudyCollaborator, User
+from app.tables import Job, Study, StudyCollaborator, User
 
 
 def _visible_to(user: User) -> ColumnElement[bool]:
@@ -52,6 +52,32 @@ def visible_studies(session: Session, user: User | None) -> list[Study]:
     if user is not None and not users.has_role(user, "admin"):
         query = query.where(_visible_to(user))
     return list(session.scalars(query))
+
+
+def job_study(job: Job) -> int | None:
+    """The study a job works for (the machine reader's), else None."""
+    study_id = (job.params or {}).get("study") if job.kind == "machine_reader" else None
+    return int(study_id) if isinstance(study_id, int) else None
+
+
+def can_see_job(session: Session, user: User | None, job: Job) -> bool:
+    """A study's job (its params, scores and log) is for those who see the study."""
+    study_id = job_study(job)
+    if study_id is None:
+        return True
+    study = session.get(Study, study_id)
+    return study is None or can_see(session, user, study)
+
+
+def visible_job(session: Session, user: User | None, job_id: int) -> None:
+    """NotFound, with the message of a job that does not exist, for another's study's job."""
+    job = session.get(Job, job_id)
+    if job is not None and not can_see_job(session, user, job):
+        raise NotFound(f"no job {job_id}")
+
+
+def visible_jobs(session: Session, user: User | None, jobs: list[Job]) -> list[Job]:
+    return [job for job in jobs if can_see_job(session, user, job)]
 
 
 def collaborators(session: Session, study: Study) -> list[StudyCollaborator]:

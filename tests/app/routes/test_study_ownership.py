@@ -17,7 +17,7 @@ from app.db import Database
 from app.routes import ROUTERS
 from app.services.studies import lifecycle as studies
 from app.services.studies.spec import StudySpec
-from app.tables import AuditEvent, Study
+from app.tables import AuditEvent, Job, Study
 from tests.factories import Account, api_token, csrf_from, login, make_user
 from tests.study_factories import answer, create_open_study, study_body, with_data
 
@@ -211,3 +211,26 @@ def test_a_study_without_an_owner_is_for_admins_until_one_is_given(
     assert client.get(f"/api/v1/studies/{study_id}", headers=team["root"]).status_code == 200
     shared = client.get(f"/api/v1/studies/{study_id}/collaborators", headers=team["root"])
     assert shared.json()["owner"] is None
+
+
+def test_a_studys_machine_reader_job_is_hidden_from_other_coordinators(
+    client: TestClient, db: Database, team: dict[str, dict[str, str]]
+) -> None:
+    study_id = create_open_study(client, team["ann"], readers=["rea"])
+    with db.session() as session:  # as opening queues it, with scores in its result
+        job = Job(kind="machine_reader", params={"study": study_id}, result={"auc": 0.61})
+        other = Job(kind="generate", params={"gan": 1})
+        session.add_all([job, other])
+        session.flush()
+        job_id, other_id = job.id, other.id
+    for who, sees in (("bob", False), ("ann", True), ("root", True)):
+        listed = {j["id"] for j in client.get("/api/v1/jobs", headers=team[who]).json()}
+        assert (job_id in listed) is sees and other_id in listed, who
+        page = client.get("/jobs", headers=team[who])
+        assert (f'href="/jobs/{job_id}"' in page.text) is sees, who
+        assert f'href="/jobs/{other_id}"' in page.text, who
+        for path in (f"/api/v1/jobs/{job_id}", f"/jobs/{job_id}"):
+            shown = client.get(path, headers=team[who])
+            assert (shown.status_code == 200) is sees, (who, path, shown.status_code)
+            if not sees:
+                assert detail(shown) == f"no job {job_id}"

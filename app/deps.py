@@ -96,7 +96,8 @@ async def study_access(request: Request, session: SessionDep) -> None:
     """Added to every router (``app.main``): a study's route (``/studies/{study_id}…``, page
     or API) answers a coordinator who neither owns the study nor shares it with 404, as for a
     study that does not exist (``app.services.studies.access``). Other callers pass on to the
-    route's own role check (anonymous: 401; readers: 403); other routes are not concerned.
+    route's own role check (anonymous: 401; readers, and coordinators on an admin's route:
+    403, whatever the id); other routes are not concerned.
     A job's route (``/jobs/{job_id}``, page or API) does the same for a study's job (the
     machine reader's: its result holds the study's scores)."""
     route = getattr(request.scope.get("route"), "path", "")
@@ -110,8 +111,21 @@ async def study_access(request: Request, session: SessionDep) -> None:
     if raw is None or not str(raw).isdigit():
         return  # an id the route itself refuses (422)
     user = await current_user(request, session)
-    if users.has_role(user, "coordinator"):
+    needed = ["coordinator", *_roles(request.scope.get("route"))]
+    if all(users.has_role(user, role) for role in needed):  # else the route's 403, for any id
         await run_in_threadpool(_check, check, session, user, int(raw))
+
+
+def _roles(route: object) -> list[str]:
+    """The roles the route's own dependencies ask for (``require_role``)."""
+    found, stack = [], [getattr(route, "dependant", None)]
+    while stack:
+        dependant = stack.pop()
+        for dep in dependant.dependencies if dependant is not None else ():
+            if role := getattr(dep.call, "role", None):
+                found.append(str(role))
+            stack.append(dep)
+    return found
 
 
 def _check(
@@ -132,6 +146,7 @@ def require_role(role: str) -> Callable[[User], User]:
             raise HTTPException(403, f"this needs the {role} role")
         return user
 
+    check.role = role  # type: ignore[attr-defined]  # read by study_access
     return check
 
 

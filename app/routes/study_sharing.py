@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from app.deps import CoordinatorUser, SessionDep
+from app.deps import AdminUser, CoordinatorUser, SessionDep
 from app.errors import LungsignError
 from app.schemas import CollaboratorBody, CollaboratorPublic, StudySharingPublic
 from app.services.accounts.users import has_role, list_users
@@ -72,6 +72,17 @@ def remove_collaborator(
     return sharing_public(session, study)
 
 
+@api.put("/{study_id}/owner")
+def set_owner(
+    session: SessionDep, user: AdminUser, study_id: int, body: CollaboratorBody
+) -> StudySharingPublic:
+    """Give the study a new owner (admins only; a study without one is for admins only); the
+    previous owner stays as a collaborator."""
+    study = access.visible_study(session, user, study_id)
+    access.set_owner(session, study, body.username, user)
+    return sharing_public(session, study)
+
+
 def sharing_context(session: Session, study: Study, user: User) -> dict[str, Any]:
     """What the study page's sharing card shows."""
     shared = sharing_public(session, study)
@@ -84,7 +95,13 @@ def sharing_context(session: Session, study: Study, user: User) -> dict[str, Any
     return {
         "sharing": shared,
         "can_share": access.can_share(user, study),
+        "can_set_owner": has_role(user, "admin"),
         "candidates": candidates,
+        "owner_candidates": [
+            u.username
+            for u in list_users(session)
+            if u.active and has_role(u, "coordinator") and u.username != shared.owner
+        ],
     }
 
 
@@ -106,6 +123,20 @@ async def add_collaborator_form(
     username = str((await request.form()).get("username") or "")
     try:
         access.add_collaborator(session, study, username, user)
+    except LungsignError as exc:
+        return _card(request, session, study, user, str(exc))
+    return _card(request, session, study, user)
+
+
+@router.post("/studies/{study_id}/owner")
+async def set_owner_form(
+    request: Request, session: SessionDep, user: AdminUser, study_id: int
+) -> Response:
+    """The sharing card's owner form (htmx; admins)."""
+    study = access.visible_study(session, user, study_id)
+    username = str((await request.form()).get("username") or "")
+    try:
+        access.set_owner(session, study, username, user)
     except LungsignError as exc:
         return _card(request, session, study, user, str(exc))
     return _card(request, session, study, user)

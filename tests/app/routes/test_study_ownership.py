@@ -79,10 +79,12 @@ def test_other_coordinator_cannot_see_open_export_or_learn_of_a_study(
         body = {} if method == "POST" else None
         theirs = client.request(method, url(path, study_id), headers=bob, json=body)
         nobody = client.request(method, url(path, missing), headers=bob, json=body)
-        assert theirs.status_code == 404, (method, path, theirs.status_code, theirs.text)
         # the same answer as for a study that does not exist: nothing tells them it does
+        assert theirs.status_code == nobody.status_code, (method, path, theirs.text)
         assert detail(theirs) == detail(nobody).replace(str(missing), str(study_id)), path
-        assert detail(theirs) == f"no study {study_id}"
+        if detail(theirs) != "this needs the admin role":  # an admin's route: 403 for any id
+            assert theirs.status_code == 404, (method, path, theirs.status_code, theirs.text)
+            assert detail(theirs) == f"no study {study_id}"
     assert status_of(db, study_id) == "open"  # bob's close did nothing
     listed = client.get("/api/v1/studies", headers=bob).json()
     assert listed == []
@@ -234,3 +236,40 @@ def test_a_studys_machine_reader_job_is_hidden_from_other_coordinators(
             assert (shown.status_code == 200) is sees, (who, path, shown.status_code)
             if not sees:
                 assert detail(shown) == f"no job {job_id}"
+
+
+def test_an_admin_gives_an_ownerless_study_an_owner(
+    client: TestClient, db: Database, team: dict[str, dict[str, str]]
+) -> None:
+    spec = StudySpec.model_validate(study_body(name="cli-made"))
+    with db.session() as session:
+        study_id = studies.create_study(session, spec, None).id
+    owner = f"/api/v1/studies/{study_id}/owner"
+    refused = client.put(owner, json={"username": "ann"}, headers=team["ann"])
+    assert refused.status_code == 403  # an admin's route: 403 for any id, seen or not
+    assert detail(refused) == detail(
+        client.put("/api/v1/studies/987654/owner", json={"username": "ann"}, headers=team["ann"])
+    )
+    reader = client.put(owner, json={"username": "rea"}, headers=team["root"])
+    assert reader.status_code == 422 and "'rea' is a reader" in detail(reader)
+    given = client.put(owner, json={"username": "ann"}, headers=team["root"])
+    assert given.status_code == 200 and given.json()["owner"] == "ann"
+    assert client.get(f"/api/v1/studies/{study_id}", headers=team["ann"]).status_code == 200
+    # ann owns it now, but only an admin hands a study over
+    handover = client.put(owner, json={"username": "bob"}, headers=team["ann"])
+    assert handover.status_code == 403
+    # by the page's form, the previous owner staying as a collaborator
+    csrf = login(client, Account("root", "pw-root-secret", "admin"))
+    hx = {"HX-Request": "true", "X-CSRF-Token": csrf}
+    card = client.post(f"/studies/{study_id}/owner", data={"username": "bob"}, headers=hx)
+    assert card.status_code == 200 and re.search(r'data-testid="owner">bob<', card.text)
+    assert "<td>ann</td>" in card.text
+    assert client.get(f"/api/v1/studies/{study_id}", headers=team["bob"]).status_code == 200
+    with db.session() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "study_owner").order_by(AuditEvent.id)
+        ).all()
+        assert [(e.detail["owner"], e.detail["previous"]) for e in events] == [
+            ("ann", None),
+            ("bob", "ann"),
+        ]

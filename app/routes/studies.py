@@ -14,8 +14,8 @@ from app.errors import Invalid, LungsignError, NotFound
 from app.routes.study_sharing import sharing_context
 from app.services.accounts.users import list_users
 from app.services.datasets import catalog as datasets
+from app.services.studies import access, planning
 from app.services.studies import lifecycle as studies
-from app.services.studies import planning
 from app.services.studies import results as study_results
 from app.services.studies.figures import FIGURES
 from app.services.studies.progress import reader_progress
@@ -172,6 +172,8 @@ def plan_fragment(request: Request, session: SessionDep, user: CoordinatorUser) 
     types. Errors are shown in the fragment."""
     q = request.query_params
     try:
+        if q.get("pilot"):  # another's study neither lends its variances nor shows it exists
+            access.find_visible_study(session, user, str(q.get("pilot")))
         figures = planning.plan(
             session,
             _number(q, "readers", int, None),

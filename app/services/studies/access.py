@@ -46,6 +46,17 @@ def visible_study(session: Session, user: User | None, study_id: int) -> Study:
     return study
 
 
+def find_visible_study(session: Session, user: User | None, ref: str) -> Study:
+    """``lifecycle.find_study`` (by name, or id) for USER: one they may not see is
+    ``no study REF`` too, the message of a study that does not exist."""
+    from app.services.studies.lifecycle import find_study  # lifecycle imports this module
+
+    study = find_study(session, ref)
+    if not can_see(session, user, study):
+        raise NotFound(f"no study {ref!r}")
+    return study
+
+
 def visible_studies(session: Session, user: User | None) -> list[Study]:
     """The studies USER sees (owned or shared; admins all), newest first."""
     query = select(Study).order_by(Study.created_at.desc(), Study.id.desc())

@@ -273,3 +273,19 @@ def test_an_admin_gives_an_ownerless_study_an_owner(
             ("ann", None),
             ("bob", "ann"),
         ]
+
+
+def test_the_planner_takes_no_pilot_from_another_coordinators_study(
+    client: TestClient, db: Database, team: dict[str, dict[str, str]]
+) -> None:
+    study_id = create_open_study(client, team["ann"], name="anns-pilot", readers=["rea"])
+    client.headers.update(team["bob"])
+    design = {"readers": 6, "items": 60}
+    for ref in ("anns-pilot", str(study_id)):
+        theirs = client.get("/studies/plan", params={**design, "pilot": ref})
+        assert f"no study &#39;{ref}&#39;" in theirs.text  # as for a name no study has
+        assert "anns-pilot" not in theirs.text.replace(f"&#39;{ref}&#39;", "")
+    client.headers.update(team["ann"])
+    own = client.get("/studies/plan", params={**design, "pilot": "anns-pilot"})
+    assert "no study" not in own.text  # found: unread yet, so it lends no variances
+    assert "pilot study &#39;anns-pilot&#39; has no judgments" in own.text

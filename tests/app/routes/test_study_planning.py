@@ -17,7 +17,7 @@ from app.cli.root import cli
 from app.config import Settings
 from app.db import Database
 from app.services.studies import planning
-from tests.factories import api_token, login, make_user
+from tests.factories import Account, api_token, login, make_user
 from tests.study_factories import create_open_study, read_everything, with_data
 
 
@@ -124,7 +124,7 @@ def test_a_pilot_study_gives_the_variances_on_both(
     assert variance["pilot"]["judgments"] == 3 * 6  # the generated items' judgments
     assert (variance["reader_var"], variance["item_var"]) != (0.25, 1.0)
     client.headers.pop("Authorization", None)
-    login(client, make_user(db, "coordinator", "cleo"))
+    login(client, Account("cora", "pw-cora-secret", "coordinator"))  # pilot1's owner
     page = client.get("/studies/plan", params={"readers": 6, "items": 60, "pilot": str(study_id)})
     assert shown(page.text) == as_shown(figures)
     assert "from pilot study pilot1" in page.text

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from app.deps import CoordinatorUser, SessionDep
+from app.deps import CoordinatorUser, SessionDep, SettingsDep
 from app.errors import Invalid, LungsignError, NotFound
+from app.jobs import queue
 from app.routes.study_sharing import sharing_context
 from app.services.accounts.users import list_users
 from app.services.datasets import catalog as datasets
@@ -20,7 +21,7 @@ from app.services.studies import results as study_results
 from app.services.studies.figures import FIGURES
 from app.services.studies.progress import reader_progress
 from app.services.studies.spec import StudySpec
-from app.tables import User
+from app.tables import Job, User
 from app.templating import render
 
 router = APIRouter(tags=["studies"])
@@ -208,23 +209,32 @@ def progress_fragment(
 
 @router.post("/studies/{study_id}/{action}")
 async def study_action(
-    request: Request, session: SessionDep, user: CoordinatorUser, study_id: int, action: str
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CoordinatorUser,
+    study_id: int,
+    action: str,
+    background: BackgroundTasks,
 ) -> Response:
     """Open, close, or assign readers from the study page."""
     try:
-        await _apply_action(request, session, user, study_id, action)
+        queued = await _apply_action(request, session, user, study_id, action)
     except LungsignError as exc:
         session.rollback()
         return _detail_page(request, session, study_id, str(exc))
+    if queued is not None:  # the machine reader, sent once the row is committed
+        background.add_task(queue.enqueue, settings, queued.id, queue.priority_of(queued.kind))
     return RedirectResponse(f"/studies/{study_id}", status_code=303)
 
 
 async def _apply_action(
     request: Request, session: Session, user: User, study_id: int, action: str
-) -> None:
+) -> Job | None:
+    """The action's effect; the job a first opening queues, if any."""
     if action == "open":
-        studies.open_study(session, study_id, user)
-    elif action == "close":
+        return studies.open_study_queued(session, study_id, user)[1]
+    if action == "close":
         studies.close_study(session, study_id, user)
     elif action == "readers":
         form = await request.form()
@@ -234,6 +244,7 @@ async def _apply_action(
         studies.assign_readers(session, study, names, user, unblinded)
     else:
         raise NotFound(f"no study action {action!r}")
+    return None
 
 
 @router.get("/studies/{study_id}/results")

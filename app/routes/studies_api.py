@@ -88,7 +88,7 @@ def open_study(
     queues the machine reader."""
     study, job = studies.open_study_queued(session, study_id, user)
     if job is not None:  # queued once the row is committed (the response has started)
-        background.add_task(queue.enqueue, settings, job.id)
+        background.add_task(queue.enqueue, settings, job.id, queue.priority_of(job.kind))
     return study_public(session, study)
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from app.config import Settings
 from app.db import Database
+from app.jobs import queue
 from app.tables import Dataset, Job, ModelVersion
 from tests.factories import api_token, login, make_user
-from tests.study_factories import create_open_study, with_data
+from tests.study_factories import create_open_study, study_body, with_data
 
 
 def test_the_results_page_runs_the_machine_reader(client: TestClient, db: Database) -> None:
@@ -38,3 +40,30 @@ def test_the_results_page_runs_the_machine_reader(client: TestClient, db: Databa
     page = client.get(f"/studies/{study_id}/results").text
     assert f'<a href="/jobs/{job.id}">{job.id}</a> queued' in page
     assert "Run the machine reader again</button>" in page
+
+
+def test_opening_from_the_page_or_the_api_queues_the_machine_reader_behind_training(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    with_data(db)
+    with db.session() as session:
+        gan = session.scalars(select(ModelVersion).where(ModelVersion.kind == "gan")).one()
+        real = session.scalars(select(Dataset).where(Dataset.name == "real1")).one()
+        gan.lineage = {"dataset": real.name, "dataset_id": real.id}
+    make_user(db, "reader", "ann")
+    coordinator = make_user(db, "coordinator")
+    auth = api_token(db, coordinator)
+    made = client.post("/api/v1/studies", json=study_body(readers=["ann"]), headers=auth)
+    token = login(client, coordinator)
+    opened = client.post(
+        f"/studies/{made.json()['id']}/open", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert opened.status_code == 303
+    via_api = create_open_study(client, auth, name="vtt2", readers=["ann"])
+    with db.session() as session:
+        jobs = session.scalars(select(Job).where(Job.kind == "machine_reader")).all()
+        assert {job.params["study"] for job in jobs} == {made.json()["id"], via_api}
+    waiting = queue.queue_for(settings).huey.pending()
+    assert sorted(int(task.args[0]) for task in waiting) == sorted(job.id for job in jobs)
+    assert {task.priority for task in waiting} == {queue.MEASURING}
+    queue.queue_for(settings).huey.flush()

@@ -41,12 +41,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _private_file(url: str) -> None:
     """Create the SQLite file as 0600 (like the secrets) before SQLite would create it 0644,
-    and tighten an existing one; SQLite gives its -wal and -shm files the same mode."""
+    and tighten an existing one; SQLite gives its -wal and -shm files the same mode.
+
+    An existing file is never opened here, only chmod-ed: SQLite's locks are POSIX locks, and
+    closing *any* descriptor of the file drops every lock this process holds on it, so
+    another process could take the database for unused and delete the WAL under our open
+    connections (their later commits would be lost)."""
     path = make_url(url).database
     if not path or path == ":memory:" or path.startswith("file:"):
         return
     with contextlib.suppress(OSError):  # e.g. a read-only copy owned by someone else
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        if not os.path.exists(path):  # no connection of ours can be open on it yet
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         for name in (path, f"{path}-wal", f"{path}-shm"):
             if os.path.exists(name):
                 os.chmod(name, 0o600)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 from sqlalchemy import text
@@ -46,3 +48,37 @@ def test_sqlite_commits_are_synced_in_full(tmp_path: Path) -> None:
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     db.dispose()
+
+
+COUNT_ROWS = (
+    "import sqlite3, sys; "
+    "print(sqlite3.connect(sys.argv[1]).execute('select count(*) from t').fetchone()[0])"
+)
+WRITE_ROW = (
+    "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+    "c.execute('insert into t values (2)'); c.commit(); c.close()"
+)
+
+
+def test_a_second_database_object_in_one_process_loses_no_write(tmp_path: Path) -> None:
+    """SQLite's locks are POSIX locks, which a process drops on *every* descriptor of the file
+    when it closes any one of them. Opening the database file from outside SQLite while a
+    connection is open (as making it 0600 once did, each time a Database was made) let
+    another process believe it was alone, checkpoint and delete the WAL under the first one:
+    later commits went to a deleted file (seen: the demo's first job vanished)."""
+    path = tmp_path / "shared.db"
+    first = Database(f"sqlite:///{path}")
+    with first.engine.connect() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+        conn.commit()
+        second = Database(f"sqlite:///{path}")  # e.g. the demo's pipeline beside the server
+        subprocess.run([sys.executable, "-c", WRITE_ROW, str(path)], check=True)  # a worker
+        conn.execute(text("INSERT INTO t VALUES (3)"))
+        conn.commit()
+        counted = subprocess.run(
+            [sys.executable, "-c", COUNT_ROWS, str(path)], check=True, capture_output=True
+        )
+        assert counted.stdout.decode().strip() == "3", "a committed row is invisible to others"
+    second.dispose()
+    first.dispose()

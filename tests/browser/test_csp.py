@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from app.db import Database
-from tests.browser.test_reading import log_in, open_study, wait_for_position
+from tests.browser.pages import log_in
+from tests.browser.test_reading import open_study, wait_for_position
 from tests.factories import make_user
 
 pytestmark = pytest.mark.browser

@@ -15,13 +15,13 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from app.config import Settings
 from app.db import Database
 from tests.app.routes.test_jobs_pages import store_dataset
+from tests.browser.pages import log_in, shoot
 from tests.browser.waits import wait_for_item, wait_until
 from tests.factories import Account, make_user
 from tests.servers import free_port, lungsign_command, server_env, wait_until_up
@@ -30,7 +30,6 @@ from tests.study_factories import open_reader_study
 pytestmark = pytest.mark.browser
 STEPS = 60  # grids at steps 20, 40, 60: ~15 s on 2 idle CPU cores (minutes when shared)
 N_ITEMS = 6
-SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 
 
 @pytest.fixture
@@ -55,28 +54,6 @@ def served(settings: Settings) -> Iterator[str]:
 
 def open_study(db: Database, reader: Account) -> int:
     return open_reader_study(db, "vtt-during-training", reader.username, N_ITEMS, years=5)
-
-
-def log_in(page, base: str, account: Account, target: str) -> None:
-    page.goto(f"{base}/login?next={target}")
-    page.fill("input[name=username]", account.username)
-    page.fill("input[name=password]", account.password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}{target}")
-
-
-def shoot(page, name: str) -> None:
-    """Screenshots at desktop and phone width (when LUNGSIGN_SHOTS names a folder), and
-    either way: no horizontal overflow at phone width."""
-    out = os.environ.get("LUNGSIGN_SHOTS")
-    for size, (width, height) in SIZES.items():
-        page.set_viewport_size({"width": width, "height": height})
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name} overflows by {overflow} px at {width} px"
-        if out:
-            Path(out).mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=f"{out}/{name}-{size}.png", full_page=True)
-    page.set_viewport_size({"width": SIZES["desktop"][0], "height": SIZES["desktop"][1]})
 
 
 def test_admin_watches_a_gan_train_while_a_reader_reads(served: str, browser, db: Database) -> None:

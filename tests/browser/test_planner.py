@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.db import Database
-from tests.browser.test_reading import log_in
+from tests.browser.pages import log_in
 from tests.browser.waits import wait_until
 from tests.factories import make_user
 

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from app.db import Database
+from tests.browser.pages import log_in
 from tests.browser.waits import wait_for_item
 from tests.factories import Account, make_user
 from tests.study_factories import open_reader_study
@@ -20,14 +21,6 @@ PAUSE_MS = 150  # the test looks at each item this long before answering
 
 def open_study(db: Database, reader: Account, owner: Account) -> int:
     return open_reader_study(db, "browser-vtt", reader.username, N_ITEMS, 8, owner.username)
-
-
-def log_in(page, base: str, account: Account, target: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/login?next={target}")
-    page.fill("input[name=username]", account.username)
-    page.fill("input[name=password]", account.password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}{target}")
 
 
 def wait_for_position(page, position: int) -> None:  # type: ignore[no-untyped-def]

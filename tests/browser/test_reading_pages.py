@@ -7,9 +7,6 @@ Set ``LUNGSIGN_SHOTS=/some/dir`` to keep screenshots at 1280×900 and 390×844."
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from app.db import Database
@@ -17,12 +14,12 @@ from app.services.accounts.users import get_user
 from app.services.studies import access
 from app.services.studies import lifecycle as studies
 from app.services.studies.spec import StudySpec
+from tests.browser.pages import log_in, shoot
 from tests.browser.waits import wait_for_item
-from tests.factories import Account, make_user
+from tests.factories import make_user
 from tests.study_factories import with_data
 
 pytestmark = pytest.mark.browser
-SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 
 
 def reader_study(
@@ -54,28 +51,6 @@ def reader_study(
             access.set_owner(session, study, owner, None)
         studies.open_study(session, study.id, None)
         return study.id
-
-
-def log_in(page, base: str, account: Account, target: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/login?next={target}")
-    page.fill("input[name=username]", account.username)
-    page.fill("input[name=password]", account.password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}{target}")
-
-
-def shoot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    """Screenshots at both sizes (when LUNGSIGN_SHOTS names a folder), and either way: nothing
-    overflows the phone's width."""
-    out = os.environ.get("LUNGSIGN_SHOTS")
-    for size, (width, height) in SIZES.items():
-        page.set_viewport_size({"width": width, "height": height})
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name} overflows by {overflow} px at {width} px"
-        if out:
-            Path(out).mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=f"{out}/{name}-{size}.png", full_page=True)
-    page.set_viewport_size({"width": SIZES["desktop"][0], "height": SIZES["desktop"][1]})
 
 
 def next_patch(page, shown: str = "") -> str:  # type: ignore[no-untyped-def]

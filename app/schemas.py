@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import AfterValidator, BaseModel, Field
 
 from app.tables import Job, ModelVersion
+from app.text_rules import SafeName
 
 
 def _utc(moment: datetime) -> datetime:
@@ -197,6 +198,12 @@ class StudyPublic(BaseModel):
     created_at: UtcDatetime
     opened_at: UtcDatetime | None
     closed_at: UtcDatetime | None
+
+
+class StudyCopyBody(BaseModel):
+    """The new draft's name when copying a study."""
+
+    name: SafeName = Field(min_length=1, max_length=120)
 
 
 class ReadersBody(BaseModel):

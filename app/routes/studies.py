@@ -19,7 +19,7 @@ from app.services.studies import access, planning
 from app.services.studies import lifecycle as studies
 from app.services.studies import results as study_results
 from app.services.studies.figures import FIGURES
-from app.services.studies.progress import reader_progress
+from app.services.studies.progress import reader_progress, study_summaries, unfinished
 from app.services.studies.spec import StudySpec
 from app.tables import Job, User
 from app.templating import render
@@ -92,11 +92,30 @@ def form_values(form: Any | None) -> dict[str, Any]:
     return values
 
 
+def values_of(spec: StudySpec) -> dict[str, Any]:
+    """What the form shows for an existing design (a draft being edited)."""
+    values = form_values(None)
+    values |= {key: str(getattr(spec, key)) for key in FORM_TEXT if hasattr(spec, key)}
+    values |= {key: bool(getattr(spec, key)) for key in FORM_CHECKBOXES}
+    values |= {
+        "real_dataset": spec.real.dataset if spec.real else "",
+        "real_split": (spec.real.split or "") if spec.real else "",
+        "generated": list(spec.generated.datasets),
+        "windows": list(spec.windows),
+        "readers": list(spec.readers),
+        "unblinded": list(spec.unblinded),
+        "shared_items": "shared" if spec.shared_items else "disjoint",
+    }
+    return values
+
+
 def _list_page(
     request: Request, session: Session, error: str | None = None, form: Any | None = None
 ) -> Response:
+    listed = studies.list_studies(session, request.state.user)
     ctx = {
-        "studies": studies.list_studies(session, request.state.user),
+        "studies": listed,
+        "summaries": study_summaries(session, listed),
         "datasets": datasets.list_datasets(session),
         "readers": list_users(session),
         "error": error,
@@ -107,12 +126,19 @@ def _list_page(
 
 
 def _detail_page(
-    request: Request, session: Session, study_id: int, error: str | None = None
+    request: Request,
+    session: Session,
+    study_id: int,
+    error: str | None = None,
+    confirm_close: bool = False,
 ) -> Response:
     study = studies.get_study(session, study_id)
+    progress = reader_progress(session, study.id)
     ctx = {
         "study": study,
-        "progress": reader_progress(session, study.id),
+        "progress": progress,
+        "confirm_close": confirm_close and study.status == "open",
+        "unfinished": unfinished(progress),
         "assigned": {u.username for u in studies.readers_of(session, study.id)},
         "users": list_users(session),
         "error": error,
@@ -205,6 +231,99 @@ def progress_fragment(
     study = studies.get_study(session, study_id)
     ctx = {"study": study, "progress": reader_progress(session, study.id)}
     return render(request, "studies/_progress.html", ctx)
+
+
+@router.get("/studies/{study_id}/close")
+def close_confirm(
+    request: Request, session: SessionDep, user: CoordinatorUser, study_id: int
+) -> Response:
+    """Asks before closing and names the readers who have not finished: the fragment for
+    htmx, else the study page with the question shown. Closing is its POST."""
+    if request.headers.get("HX-Request") != "true":
+        return _detail_page(request, session, study_id, confirm_close=True)
+    study = studies.get_study(session, study_id)
+    if study.status != "open":
+        return render(request, "studies/_close_confirm_none.html", {"study": study})
+    ctx = {"study": study, "unfinished": unfinished(reader_progress(session, study.id))}
+    return render(request, "studies/_close_confirm.html", ctx)
+
+
+def _edit_page(
+    request: Request, session: Session, study_id: int, values: dict[str, Any], error: str | None
+) -> Response:
+    ctx = {
+        "study": studies.get_study(session, study_id),
+        "datasets": datasets.list_datasets(session),
+        "readers": list_users(session),
+        "values": values,
+        "error": error,
+    }
+    return render(request, "pages/study_edit.html", ctx, status_code=422 if error else 200)
+
+
+@router.get("/studies/{study_id}/edit")
+def edit_page(
+    request: Request, session: SessionDep, user: CoordinatorUser, study_id: int
+) -> Response:
+    """A draft's design in the study form; an opened study's design is fixed (409)."""
+    study = studies.get_study(session, study_id)
+    if study.status != "draft":
+        return _detail_page(
+            request,
+            session,
+            study_id,
+            f"study {study.name!r} has been opened: copy it to change its design",
+        )
+    values = values_of(studies.spec_of(study, session))
+    return _edit_page(request, session, study_id, values, None)
+
+
+@router.post("/studies/{study_id}/edit")
+async def edit_form(
+    request: Request, session: SessionDep, user: CoordinatorUser, study_id: int
+) -> Response:
+    """Save a draft's new design."""
+    form = await request.form()
+    try:
+        studies.update_draft(session, study_id, spec_from_form(form), user)
+    except ValidationError as exc:
+        error = "; ".join(e["msg"] for e in exc.errors())
+        return _edit_page(request, session, study_id, form_values(form), error)
+    except LungsignError as exc:
+        session.rollback()
+        if studies.get_study(session, study_id).status != "draft":
+            return _detail_page(request, session, study_id, str(exc))
+        return _edit_page(request, session, study_id, form_values(form), str(exc))
+    return RedirectResponse(f"/studies/{study_id}", status_code=303)
+
+
+@router.post("/studies/{study_id}/copy")
+async def copy_form(
+    request: Request, session: SessionDep, user: CoordinatorUser, study_id: int
+) -> Response:
+    """Copy the study's design and readers to a new draft under the name given."""
+    form = await request.form()
+    try:
+        copy = studies.copy_study(session, study_id, str(form.get("name") or ""), user)
+    except ValidationError as exc:
+        return _detail_page(request, session, study_id, "; ".join(e["msg"] for e in exc.errors()))
+    except LungsignError as exc:
+        session.rollback()
+        return _detail_page(request, session, study_id, str(exc))
+    return RedirectResponse(f"/studies/{copy.id}", status_code=303)
+
+
+@router.post("/studies/{study_id}/delete")
+def delete_form(
+    request: Request, session: SessionDep, user: CoordinatorUser, study_id: int
+) -> Response:
+    """Delete a draft; back to the studies list."""
+    try:
+        studies.delete_draft(session, study_id, user)
+    except LungsignError as exc:
+        session.rollback()
+        return _detail_page(request, session, study_id, str(exc))
+    return RedirectResponse("/studies", status_code=303)
 
 
 @router.post("/studies/{study_id}/{action}")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.deps import CoordinatorUser, SessionDep, SettingsDep
 from app.jobs import queue
-from app.schemas import ReaderProgressPublic, ReadersBody, StudyPublic
+from app.schemas import ReaderProgressPublic, ReadersBody, StudyCopyBody, StudyPublic
 from app.services.studies import exports as study_exports
 from app.services.studies import lifecycle as studies
 from app.services.studies import results as study_results
@@ -64,6 +64,30 @@ def list_studies(session: SessionDep, user: CoordinatorUser) -> list[StudyPublic
 def get_study(session: SessionDep, user: CoordinatorUser, study_id: int) -> StudyPublic:
     """A study's design, status and per-reader progress."""
     return study_public(session, studies.get_study(session, study_id))
+
+
+@api.put("/{study_id}")
+def update_draft(
+    session: SessionDep, user: CoordinatorUser, study_id: int, body: StudySpec
+) -> StudyPublic:
+    """Replace a draft's design and readers (409 once the study has been opened)."""
+    return study_public(session, studies.update_draft(session, study_id, body, user))
+
+
+@api.post("/{study_id}/copy", status_code=201)
+def copy_study(
+    session: SessionDep, user: CoordinatorUser, study_id: int, body: StudyCopyBody
+) -> StudyPublic:
+    """A new draft with the study's design and readers under a new name, owned by the
+    caller (any study can be copied, opened or not)."""
+    return study_public(session, studies.copy_study(session, study_id, body.name, user))
+
+
+@api.delete("/{study_id}", status_code=204)
+def delete_draft(session: SessionDep, user: CoordinatorUser, study_id: int) -> Response:
+    """Delete a draft (409 once the study has been opened: its judgments are kept)."""
+    studies.delete_draft(session, study_id, user)
+    return Response(status_code=204)
 
 
 @api.post("/{study_id}/readers")

@@ -1,6 +1,6 @@
 // The sample-size planner on /studies (templates/studies/_planner.html) follows the study
 // form: items per reader and real fraction are copied as the coordinator types, and the
-// number of readers chosen (two or more) becomes the planned readers; each copy fires the
+// number of readers ticked (two or more) becomes the planned readers; each copy fires the
 // planner form's own htmx trigger, so its figures update.
 (function () {
   "use strict";
@@ -21,9 +21,12 @@
       }
     });
     study.addEventListener("change", function (event) {
-      if (event.target && event.target.name === "readers") {
-        var chosen = event.target.selectedOptions.length;
-        if (chosen >= 2) copy("readers", "readers", String(chosen));
+      var name = event.target && event.target.name;
+      if (name === "readers" || name === "unblinded") {  // the ticked readers, unblinded too
+        var chosen = new Set();
+        study.querySelectorAll("input[name=readers]:checked, input[name=unblinded]:checked")
+          .forEach(function (box) { chosen.add(box.value); });
+        if (chosen.size >= 2) copy("readers", "readers", String(chosen.size));
       }
     });
   }

@@ -147,13 +147,13 @@ def test_study_form_keeps_its_fields_and_names_the_largest_design_that_fits(
     page.fill("input[name=name]", "too-big")
     page.select_option("select[name=real_dataset]", "real1")
     page.select_option("select[name=real_split]", "")
-    page.select_option("select[name=generated]", ["gen1"])
+    page.check("input[name=generated][value=gen1]")
     page.fill("input[name=items_per_reader]", "250")
     page.check("input[name=allow_changes]")
     page.uncheck("input[name=ask_confidence]")
     page.check("input[name=shared_items][value=disjoint]")
     page.fill("textarea[name=instructions]", "Judge each patch in under 10 s.")
-    page.select_option("select[name=readers]", ["ann"])
+    page.check("input[name=readers][value=ann]")
     page.click("form.study-form button[type=submit]")
 
     alert = page.locator("[role=alert]")
@@ -164,14 +164,14 @@ def test_study_form_keeps_its_fields_and_names_the_largest_design_that_fits(
     assert page.input_value("input[name=name]") == "too-big"
     assert page.input_value("select[name=real_dataset]") == "real1"
     assert page.input_value("select[name=real_split]") == ""
-    assert page.locator("select[name=generated] option:checked").all_inner_texts() == ["gen1"]
+    assert page.is_checked("input[name=generated][value=gen1]")
     assert page.input_value("input[name=items_per_reader]") == "250"
     assert page.is_checked("input[name=allow_changes]")
     assert not page.is_checked("input[name=ask_confidence]")
     assert page.is_checked("input[name=ask_label]")
     assert page.is_checked("input[name=shared_items][value=disjoint]")
     assert page.input_value("textarea[name=instructions]") == "Judge each patch in under 10 s."
-    assert page.locator("select[name=readers] option:checked").all_inner_texts() == ["ann"]
+    assert page.is_checked("input[name=readers][value=ann]")
 
     page.fill("input[name=items_per_reader]", "36")  # the design it named
     page.click("form.study-form button[type=submit]")

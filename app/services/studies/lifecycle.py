@@ -13,7 +13,7 @@ from app.services.studies import access as study_access
 from app.services.studies import machine
 from app.services.studies import opening as study_opening
 from app.services.studies.spec import StudySpec
-from app.tables import Assignment, Dataset, Job, Study, User, utcnow
+from app.tables import Assignment, Dataset, Job, Study, StudyCollaborator, User, utcnow
 
 
 def create_study(session: Session, spec: StudySpec, user: User | None) -> Study:
@@ -81,6 +81,8 @@ def assign_readers(
     """Give each named user an assignment (users already assigned are left as they are).
     Accounts that can see galleries or results (coordinators, admins) are not blinded: they
     are assigned only when also named in UNBLINDED, and their assignment says so."""
+    if study.status == "closed":
+        raise Conflict("the study is closed: reopen it to assign readers")
     if study.status != "draft" and not study.shared_items:
         raise Conflict("readers join a disjoint study only while it is a draft")
     if stray := sorted(set(unblinded) - set(usernames)):
@@ -141,6 +143,94 @@ def close_study(session: Session, study_id: int, user: User | None) -> Study:
         study.closed_at = utcnow()
         audit.record(session, user, "study_close", study.name, study_id=study.id)
     return study
+
+
+def spec_of(study: Study, session: Session) -> StudySpec:
+    """The design STUDY was made from (its readers and unblinded marks included)."""
+    assignments = session.scalars(
+        select(Assignment).where(Assignment.study_id == study.id).order_by(Assignment.id)
+    ).all()
+    fields = {name: getattr(study, name) for name in StudySpec.model_fields if hasattr(study, name)}
+    real = None
+    if study.real_dataset is not None:
+        real = {"dataset": study.real_dataset.name, "split": study.real_split}
+    return StudySpec.model_validate(
+        fields
+        | {
+            "real": real,
+            "generated": {"datasets": [d.name for d in study.generated_datasets]},
+            "readers": [a.reader.username for a in assignments],
+            "unblinded": [a.reader.username for a in assignments if a.unblinded],
+        }
+    )
+
+
+def _draft(session: Session, study_id: int, doing: str) -> Study:
+    study = get_study(session, study_id)
+    if study.status != "draft":
+        raise Conflict(
+            f"study {study.name!r} has been opened: its design is fixed and it cannot be"
+            f" {doing} (copy it to a new draft instead)"
+        )
+    return study
+
+
+def update_draft(session: Session, study_id: int, spec: StudySpec, user: User | None) -> Study:
+    """Replace a draft's design (name, patches, questions, readers) with SPEC."""
+    study = _draft(session, study_id, "edited")
+    taken = session.scalar(select(Study.id).where(Study.name == spec.name, Study.id != study.id))
+    if taken:
+        raise Conflict(f"study {spec.name!r} already exists")
+    if spec.real_fraction > 0 and spec.real is None:
+        raise Invalid("real_fraction > 0 needs a real dataset")
+    if spec.real_fraction < 1 and not spec.generated.datasets:
+        raise Invalid("real_fraction < 1 needs at least one generated dataset")
+    for name, value in spec.model_dump(
+        exclude={"real", "generated", "readers", "unblinded"}
+    ).items():
+        setattr(study, name, value)
+    study.real_dataset_id, study.real_split = None, None
+    if spec.real is not None:
+        study.real_dataset_id = _dataset(session, spec.real.dataset, "real").id
+        study.real_split = spec.real.split
+    study.generated_datasets = [_dataset(session, n, "generated") for n in spec.generated.datasets]
+    for assignment in session.scalars(select(Assignment).where(Assignment.study_id == study.id)):
+        session.delete(assignment)  # a draft's assignments hold no items yet
+    session.flush()
+    session.expire(study, ["real_dataset"])
+    assign_readers(session, study, spec.readers, user, spec.unblinded)
+    study_opening.check_feasible(session, study)
+    audit.record(session, user, "study_edit", study.name, study_id=study.id)
+    return study
+
+
+def copy_study(session: Session, study_id: int, name: str, user: User | None) -> Study:
+    """A new draft with STUDY's design and readers under NAME, owned by USER (any study,
+    opened or not, can be copied)."""
+    source = get_study(session, study_id)
+    spec = spec_of(source, session).model_copy(update={"name": name})
+    spec = StudySpec.model_validate(spec.model_dump())  # the name's rules apply
+    study = create_study(session, spec, user)
+    audit.record(session, user, "study_copy", study.name, study_id=study.id, source=source.name)
+    return study
+
+
+def delete_draft(session: Session, study_id: int, user: User | None) -> str:
+    """Delete a draft (its readers' assignments go with it); the name it freed."""
+    study = _draft(session, study_id, "deleted")
+    name = study.name
+    for assignment in session.scalars(select(Assignment).where(Assignment.study_id == study.id)):
+        session.delete(assignment)
+    for shared in session.scalars(
+        select(StudyCollaborator).where(StudyCollaborator.study_id == study.id)
+    ):
+        session.delete(shared)
+    study.generated_datasets = []
+    session.flush()
+    session.delete(study)
+    session.flush()
+    audit.record(session, user, "study_delete", name, study_id=study_id)
+    return name
 
 
 def _dataset(session: Session, name: str, kind: str) -> Dataset:

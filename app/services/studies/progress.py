@@ -32,6 +32,55 @@ def reader_progress(session: Session, study_id: int) -> list[Progress]:
     return [Progress(*row) for row in session.execute(query.order_by(User.username))]
 
 
+@dataclass(frozen=True)
+class StudySummary:
+    """A study's line in the studies list: readers, finished readers, judgments so far of
+    those expected (a draft expects items per reader for each reader), and its owner."""
+
+    readers: int
+    finished: int
+    judged: int
+    expected: int
+    owner: str | None
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.judged / self.expected) if self.expected else 0
+
+
+def study_summaries(session: Session, studies: list[Study]) -> dict[int, StudySummary]:
+    """Each study's summary, by id, from one count query."""
+    ids = [s.id for s in studies]
+    rows: dict[int, list[Progress]] = {i: [] for i in ids}
+    query = _counts(User.username, counted_only=True).where(Assignment.study_id.in_(ids))
+    for row in session.execute(query):
+        rows[row[1]].append(Progress(*row))
+    owner_ids = {s.owner_id for s in studies if s.owner_id is not None}
+    owners = {
+        row.id: row.username
+        for row in session.execute(select(User.id, User.username).where(User.id.in_(owner_ids)))
+    }
+    summaries = {}
+    for study in studies:
+        readers = rows[study.id]
+        opened = study.status != "draft"
+        summaries[study.id] = StudySummary(
+            readers=len(readers),
+            finished=sum(1 for p in readers if opened and p.total and p.answered >= p.total),
+            judged=sum(p.answered for p in readers),
+            expected=sum(p.total for p in readers)
+            if opened
+            else len(readers) * study.items_per_reader,
+            owner=owners.get(study.owner_id) if study.owner_id is not None else None,
+        )
+    return summaries
+
+
+def unfinished(progress: list[Progress]) -> list[Progress]:
+    """The readers who have not answered every counted item."""
+    return [p for p in progress if p.answered < p.total or not p.total]
+
+
 def reader_studies(session: Session, reader: User) -> list[Progress]:
     """The reader's open and closed studies, counted as the coordinator counts them (practice
     items left out: the reading page shows them apart)."""

@@ -314,10 +314,14 @@ async def copy_form(
 
 
 @router.post("/studies/{study_id}/delete")
-def delete_form(
+async def delete_form(
     request: Request, session: SessionDep, user: CoordinatorUser, study_id: int
 ) -> Response:
-    """Delete a draft; back to the studies list."""
+    """Delete a draft once its box is ticked; back to the studies list."""
+    if (await request.form()).get("confirm") != "yes":
+        return _detail_page(
+            request, session, study_id, "tick the box beside Delete to delete this draft"
+        )
     try:
         studies.delete_draft(session, study_id, user)
     except LungsignError as exc:

@@ -9,9 +9,10 @@ import pytest
 from app.db import Database
 from app.services.accounts.users import get_user
 from app.services.studies import lifecycle as studies
+from app.services.studies.spec import StudySpec
 from tests.browser.pages import log_in, shoot
 from tests.factories import make_user
-from tests.study_factories import open_reader_study
+from tests.study_factories import open_reader_study, study_body, with_data
 
 pytestmark = pytest.mark.browser
 
@@ -47,3 +48,28 @@ def test_closing_names_unfinished_readers_then_closes(  # type: ignore[no-untype
     assert page.locator("h2:text-is('Assign readers')").count() == 0
     assert page.locator("a:text-is('Close…')").count() == 0
     shoot(page, "study-closed")
+
+
+def test_a_draft_is_edited_from_its_page(  # type: ignore[no-untyped-def]
+    live_server: str, page, db: Database
+) -> None:
+    coordinator = make_user(db, "coordinator", "carol")
+    make_user(db, "reader", "ann")
+    make_user(db, "reader", "bob")
+    with_data(db)
+    spec = StudySpec.model_validate(study_body(name="vtt-draft", readers=["ann"]))
+    with db.session() as session:
+        study_id = studies.create_study(session, spec, get_user(session, "carol")).id
+    log_in(page, live_server, coordinator, f"/studies/{study_id}")
+    shoot(page, "study-draft")
+    page.click("a:text-is('Edit design')")
+    page.wait_for_url(f"{live_server}/studies/{study_id}/edit")
+    assert page.is_checked("input[name=readers][value=ann]")
+    assert page.is_checked("input[name=generated][value=gen1]")
+    shoot(page, "study-edit")
+    page.check("input[name=readers][value=bob]")
+    page.fill("input[name=items_per_reader]", "6")
+    page.click("form.study-form button[type=submit]")
+    page.wait_for_url(f"{live_server}/studies/{study_id}")
+    assert page.locator("#progress tr[data-reader]").all_inner_texts()[1].startswith("bob")
+    assert "6, real fraction" in page.inner_text("dl.facts")

@@ -220,6 +220,9 @@ def test_draft_page_edits_copies_and_deletes(client: TestClient, db: Database) -
     twin = client.get(copied.headers["location"]).text
     assert "twin" in twin and "4, real fraction" in twin and 'data-reader="ann"' in twin
     twin_path = copied.headers["location"]
+    unticked = client.post(f"{twin_path}/delete", data={"csrf_token": token})
+    assert unticked.status_code == 409 and "tick the box beside Delete" in unticked.text
+    assert client.get(twin_path).status_code == 200
     deleted = client.post(
         f"{twin_path}/delete", data={"confirm": "yes", "csrf_token": token}, follow_redirects=False
     )
@@ -230,7 +233,9 @@ def test_draft_page_edits_copies_and_deletes(client: TestClient, db: Database) -
     opened = client.get(f"/studies/{study_id}").text
     assert f'href="/studies/{study_id}/edit"' not in opened and "/delete" not in opened
     assert f'action="/studies/{study_id}/copy"' in opened
-    refused = client.post(f"/studies/{study_id}/delete", data={"csrf_token": token})
+    refused = client.post(
+        f"/studies/{study_id}/delete", data={"confirm": "yes", "csrf_token": token}
+    )
     assert refused.status_code == 409 and "copy it" in refused.text
     with db.session() as session:
         assert session.get(Study, study_id) is not None

@@ -9,6 +9,7 @@ reboot). The work then resumes from its own checkpoint. Failures are retried up 
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from datetime import timedelta
 from typing import Any
@@ -27,12 +28,25 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3  # runs that raised
 MAX_STARTS = 6  # starts, including those whose worker died
 RUNNING: set[JobContext] = set()  # this process's running jobs (a shutdown interrupts them)
+STOPPING = threading.Event()  # this worker process is shutting down: it starts no job
 TRACEBACK_LINES = 25
 ORPHAN_AFTER = timedelta(seconds=5)  # a queued job is sent right after its commit
 
 
+def stop_all() -> None:
+    """A worker shutdown: running jobs stop at their next step and go back to the queue, and
+    no job starts here any more — not even the one just put back, whose message a stopping
+    consumer could still take (it then ran to the end and held the shutdown up). The next
+    worker's recovery pass sends every queued job again."""
+    STOPPING.set()
+    for ctx in list(RUNNING):
+        ctx.interrupt()
+
+
 def run_job(db: Database, settings: Settings, job_id: int, worker_id: str) -> str | None:
     """Claim and run JOB_ID; the status it ended with, or None when it was not ours to run."""
+    if STOPPING.is_set():
+        return None
     ctx = claim(db, settings, job_id, worker_id)
     if ctx is None:
         return None
@@ -43,6 +57,8 @@ def run_job(db: Database, settings: Settings, job_id: int, worker_id: str) -> st
     logging.getLogger("models").addHandler(handler)
     logging.getLogger("app").addHandler(handler)
     RUNNING.add(ctx)
+    if STOPPING.is_set():  # the shutdown came between the claim and here
+        ctx.interrupt()
     try:
         with ctx.monitored():
             kinds.KINDS[ctx.kind].run(ctx)

@@ -94,8 +94,7 @@ class _Consumer(Consumer):
     the consumer exits (a GAN run is never killed mid-step by a restart or a deploy)."""
 
     def _handle_signal(self, signum: int, frame: FrameType | None) -> None:
-        for ctx in list(runner.RUNNING):
-            ctx.interrupt()
+        runner.stop_all()
         super()._handle_signal(signum, frame)
 
 

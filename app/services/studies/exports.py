@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from app.services.accounts import audit
 from app.services.studies import reader_analysis
 from app.services.studies.lifecycle import get_study
-from app.services.studies.records import JudgmentRecord, load_records
+from app.services.studies.records import JudgmentRecord, gan_versions, load_records
 from app.services.studies.stats import realness
 from app.tables import Study, User
 
@@ -47,7 +47,7 @@ MRMC_NAME = "mrmc.json"
 def modality_ids(records: list[JudgmentRecord]) -> dict[str, int]:
     """GAN version → modality ID (the version number; unnumbered versions get the next free
     numbers)."""
-    versions = sorted({r.model_version for r in records if r.source == "generated"}, key=_order)
+    versions = gan_versions(records)
     ids = {v: int(v) for v in versions if v.isdigit() and int(v) > 0}
     free = max(ids.values(), default=0) + 1
     for v in versions:
@@ -126,7 +126,3 @@ def write_tool_exports(out: Path, study: Study, records: list[JudgmentRecord]) -
 def _plain(text: str) -> str:
     """Header text without colons (a line with ``NR:`` etc. would be read as a size)."""
     return " ".join(text.replace(":", " ").split())
-
-
-def _order(version: str) -> tuple[int, str]:
-    return (int(version), version) if version.isdigit() else (1 << 30, version)

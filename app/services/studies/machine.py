@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings, get_settings
 from app.errors import Invalid, NotFound
 from app.jobs import submit
-from app.services.studies.records import JudgmentRecord
+from app.services.studies.records import JudgmentRecord, version_order
 from app.services.studies.stats import _kappa, proportion
 from app.tables import Job, Study, User
 
@@ -107,7 +107,7 @@ def statistics(result: dict[str, Any], records: list[JudgmentRecord]) -> dict[st
                 "auc": _auc(real + mine),
                 "generated_judged_real": _count(mine, says_real),
             }
-            for version in sorted({i["model_version"] for i in gen}, key=_num)
+            for version in sorted({i["model_version"] for i in gen}, key=version_order)
             for mine in [[i for i in gen if i["model_version"] == version]]
         ],
         "gan_versions": result["gan_versions"],
@@ -151,7 +151,3 @@ def _auc(items: list[dict[str, Any]]) -> float | None:
 
 def _count(rows: list[Any], hit: Any) -> dict[str, Any]:
     return proportion(sum(1 for r in rows if hit(r)), len(rows))
-
-
-def _num(version: str) -> tuple[int, str]:
-    return (int(version), version) if version.isdigit() else (1 << 30, version)

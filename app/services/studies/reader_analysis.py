@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from app.services.studies.records import gan_versions
 from app.services.studies.stats import Records, realness
 from models.clustered import ClusteredRate, clustered_rate
 from models.mrmc import SingleTreatment, or_analysis
@@ -44,7 +45,7 @@ def clustered(records: Records) -> dict[str, Any]:
 
 def mrmc(records: Records) -> dict[str, Any]:
     """The OR analysis pooled and per GAN version (see the module docstring)."""
-    versions = sorted({r.model_version for r in records if r.source == "generated"}, key=_num)
+    versions = gan_versions(records)
     real = [r for r in records if r.source == "real"]
     return {
         "method": "Obuchowski–Rockette with Hillis ddf; empirical AUC, jackknife covariances",
@@ -194,7 +195,3 @@ def _complete_block(records: Records) -> tuple[Any, Any, list[str]]:
         f"{MIN_PER_CLASS} real and {MIN_PER_CLASS} generated (a study with shared items)",
         [],
     )
-
-
-def _num(version: str) -> tuple[int, str]:
-    return (int(version), version) if version.isdigit() else (1 << 30, version)

@@ -127,6 +127,16 @@ def _record(row: Any) -> JudgmentRecord:
     )
 
 
+def version_order(version: str) -> tuple[int, str]:
+    """Sort key of GAN versions as records hold them (strings): numerically, others last."""
+    return (int(version), version) if version.isdigit() else (1 << 30, version)
+
+
+def gan_versions(records: Iterable[JudgmentRecord]) -> list[str]:
+    """The GAN versions whose generated patches RECORDS judge, in version order."""
+    return sorted({r.model_version for r in records if r.source == "generated"}, key=version_order)
+
+
 def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; every stored time is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -208,3 +208,14 @@ def test_label_keys_are_distinct_and_avoid_reserved_keys(db: Database) -> None:
         keys = label_keys(list_labels(session))
     assert len(keys) == 10 and len(set(keys.values())) == 10
     assert not set(keys.values()) & RESERVED
+
+
+def test_label_keys_are_initials_a_reader_can_guess(db: Database) -> None:
+    """The code's first letter; where that is taken (G is "generated", C went to CAL), a word
+    of the name: O for ground-glass Opacity, V for cavity and Vacuolus, A for Air bronchogram."""
+    with db.session() as session:
+        keys = label_keys(list_labels(session))
+    assert keys == {
+        **{code: code[0] for code in ("LOB", "CAL", "SPI", "PLI", "AIB", "BRE", "NOR")},
+        **{"GGO": "O", "CAV": "V", "OBP": "T"},
+    }

@@ -358,3 +358,17 @@ class Judgment(Base):
     # in force, which a study that allows changes may replace (revisions counts how often).
     first_duration_ms: Mapped[int | None] = mapped_column(Integer)
     first_answered_at: Mapped[datetime | None] = mapped_column()
+
+
+class ItemFlag(Base):
+    """A reader's flag on one of their items: unreadable and/or a comment, for the
+    coordinator. The item still needs an answer; flags change no statistic."""
+
+    __tablename__ = "item_flags"
+
+    assignment_item_id: Mapped[int] = mapped_column(
+        ForeignKey("assignment_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    unreadable: Mapped[bool] = mapped_column(Boolean, default=False)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    flagged_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,8 +7,9 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, Field
 
+from app.services.reading.flags import MAX_COMMENT
 from app.tables import Job, ModelVersion
-from app.text_rules import SafeName
+from app.text_rules import SafeName, SafeText
 
 
 def _utc(moment: datetime) -> datetime:
@@ -161,6 +162,13 @@ class AnswerBody(BaseModel):
     confidence: int | None = None
     label: str | None = None
     duration_ms: int | None = Field(None, ge=0)
+
+
+class FlagBody(BaseModel):
+    """A reader's flag on an item: unreadable and/or a comment; with neither, no flag."""
+
+    unreadable: bool = False
+    comment: SafeText = Field("", max_length=MAX_COMMENT)
 
 
 class IntakeBody(BaseModel):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.deps import CoordinatorUser, SessionDep, SettingsDep
 from app.jobs import queue
 from app.schemas import ReaderProgressPublic, ReadersBody, StudyCopyBody, StudyPublic
+from app.services.reading.flags import study_flags
 from app.services.studies import exports as study_exports
 from app.services.studies import lifecycle as studies
 from app.services.studies import results as study_results
@@ -124,8 +125,11 @@ def close_study(session: SessionDep, user: CoordinatorUser, study_id: int) -> St
 
 @api.get("/{study_id}/results")
 def results(session: SessionDep, user: CoordinatorUser, study_id: int) -> dict[str, Any]:
-    """Summary statistics: judged-real rates, accuracy, kappas, AUC, per reader/label/group."""
-    return study_results.export_summary(session, study_id, user)
+    """Summary statistics: judged-real rates, accuracy, kappas, AUC, per reader/label/group;
+    ``flags``: the items readers flagged (unreadable, comment), which the statistics count
+    like any other."""
+    summary = study_results.export_summary(session, study_id, user)
+    return {**summary, "flags": study_flags(session, study_id)}
 
 
 @api.get("/{study_id}/export.csv")

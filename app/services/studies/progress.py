@@ -90,6 +90,14 @@ def reader_studies(session: Session, reader: User) -> list[Progress]:
     return [Progress(*row) for row in session.execute(query.order_by(Study.created_at.desc()))]
 
 
+def only_open_study(session: Session, reader: User) -> int | None:
+    """The id of the reader's one open study with items left to answer, if there is exactly
+    one: where the reader lands after logging in."""
+    studies = reader_studies(session, reader)
+    left = [p for p in studies if p.status == "open" and p.finished_at is None]
+    return left[0].study_id if len(left) == 1 else None
+
+
 def _counts(
     name_column: InstrumentedAttribute[str], counted_only: bool
 ) -> Select[str, int, str, int, int, datetime | None, datetime | None]:

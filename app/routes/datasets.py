@@ -125,6 +125,7 @@ def gallery(
         "split": split or "",
         "labels": list_labels(session),
         "splits": SPLITS,
+        "gan": datasets.generating_versions(session).get(dataset_id),
     }
     template = "datasets/_gallery.html" if is_htmx(request) else "pages/gallery.html"
     return render(request, template, context)
@@ -179,6 +180,7 @@ def _job_context(job: Job) -> dict[str, Any]:
 def _page_context(session: Session) -> dict[str, Any]:
     return {
         "datasets": datasets.list_datasets(session),
+        "gans": datasets.generating_versions(session),
         "labels": list_labels(session),
         "splits": SPLITS,
     }

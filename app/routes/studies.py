@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import RedirectResponse, Response
@@ -17,12 +18,11 @@ from app.services.accounts.users import list_users
 from app.services.datasets import catalog as datasets
 from app.services.studies import access, planning
 from app.services.studies import lifecycle as studies
-from app.services.studies import results as study_results
-from app.services.studies.figures import FIGURES
+from app.services.studies import results_page as results_view
 from app.services.studies.progress import reader_progress, study_summaries, unfinished
 from app.services.studies.spec import StudySpec
 from app.tables import Job, User
-from app.templating import render
+from app.templating import is_htmx, render
 
 router = APIRouter(tags=["studies"])
 
@@ -372,12 +372,32 @@ async def _apply_action(
 
 @router.get("/studies/{study_id}/results")
 def results_page(
-    request: Request, session: SessionDep, user: CoordinatorUser, study_id: int
+    request: Request,
+    session: SessionDep,
+    user: CoordinatorUser,
+    study_id: int,
+    gan: str = "",
+    label: str = "",
 ) -> Response:
-    """Every statistic of the study, figures and downloads."""
-    ctx = {
-        "results": study_results.results(session, study_id),
-        "study_id": study_id,
-        "figures": FIGURES,
-    }
+    """Every statistic of the study, explained; figures, downloads and the patch gallery
+    (kept to GAN version GAN and true label LABEL when given)."""
+    ctx = {"study_id": study_id, **results_view.results_page(session, study_id, gan, label)}
     return render(request, "pages/study_results.html", ctx)
+
+
+@router.get("/studies/{study_id}/results/gallery")
+def results_gallery(
+    request: Request,
+    session: SessionDep,
+    user: CoordinatorUser,
+    study_id: int,
+    gan: str = "",
+    label: str = "",
+) -> Response:
+    """The results' patch gallery under its filters: the fragment for htmx; a page load (a
+    pushed URL reloaded) goes to the results page with the same filters."""
+    if not is_htmx(request):
+        query = urlencode({"gan": gan, "label": label})
+        return RedirectResponse(f"/studies/{study_id}/results?{query}#gallery", status_code=303)
+    ctx = {"study_id": study_id, **results_view.study_gallery(session, study_id, gan, label)}
+    return render(request, "studies/_item_gallery.html", ctx)

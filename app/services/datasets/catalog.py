@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Invalid, NotFound
 from app.services.datasets import rendering
-from app.tables import SPLITS, Dataset, Patch
+from app.tables import SPLITS, Dataset, ModelVersion, Patch
 
 GALLERY_PAGE_SIZE = 48
 
@@ -66,6 +66,15 @@ def list_datasets(session: Session) -> list[DatasetOverview]:
         counts = overviews[dataset_id].counts
         counts.setdefault(label, defaultdict(int))[split] += n
     return list(overviews.values())
+
+
+def generating_versions(session: Session) -> dict[int, ModelVersion]:
+    """The GAN version each generated dataset came from, by dataset id (datasets whose
+    version was deleted, and real ones, are absent)."""
+    query = select(Dataset.id, ModelVersion).join(
+        ModelVersion, ModelVersion.id == Dataset.model_version_id
+    )
+    return {dataset_id: version for dataset_id, version in session.execute(query)}
 
 
 def get_dataset(session: Session, dataset_id: int) -> Dataset:

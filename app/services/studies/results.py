@@ -20,10 +20,13 @@ from app.services.studies.stats import summarize
 from app.tables import User
 
 
-def results(session: Session, study_id: int) -> dict[str, Any]:
-    """The summary statistics of a study (see ``stats`` and ``reader_analysis``)."""
+def results(
+    session: Session, study_id: int, records: list[JudgmentRecord] | None = None
+) -> dict[str, Any]:
+    """The summary statistics of a study (see ``stats`` and ``reader_analysis``), from its
+    RECORDS when the caller has loaded them."""
     study = get_study(session, study_id)
-    return {"study": study.name, "status": study.status, **_summary(session, study.id)}
+    return {"study": study.name, "status": study.status, **_summary(session, study.id, records)}
 
 
 def _summary(

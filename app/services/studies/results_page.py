@@ -1,0 +1,80 @@
+"""What the coordinator's results page shows beside the statistics: the headline in words,
+the readers who have not finished, numbered figure captions and the patch gallery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.services.datasets.labels import list_labels
+from app.services.studies import headline
+from app.services.studies.figures import FIGURES
+from app.services.studies.item_gallery import ItemGallery, item_gallery
+from app.services.studies.lifecycle import get_study
+from app.services.studies.progress import reader_progress
+from app.services.studies.records import JudgmentRecord, load_records
+from app.services.studies.results import results
+
+
+def results_page(session: Session, study_id: int, gan: str, label: str) -> dict[str, Any]:
+    """The page's context: the study's summary and everything above, records loaded once."""
+    study = get_study(session, study_id)
+    records = load_records(session, study.id)
+    summary = results(session, study.id, records)
+    return {
+        "results": summary,
+        "headline": headline.explain(summary),
+        "partly_finished": headline.partly_finished(reader_progress(session, study.id), summary),
+        "figures": figure_captions(records, summary),
+        **gallery_context(session, records, gan, label),
+    }
+
+
+def gallery_context(
+    session: Session, records: list[JudgmentRecord], gan: str, label: str
+) -> dict[str, Any]:
+    """The patch gallery under its filters, with the labels' names."""
+    gallery: ItemGallery = item_gallery(records, gan, label)
+    return {"gallery": gallery, "label_names": {lb.code: lb.name for lb in list_labels(session)}}
+
+
+def study_gallery(session: Session, study_id: int, gan: str, label: str) -> dict[str, Any]:
+    """The patch gallery alone (the filters' htmx answer)."""
+    study = get_study(session, study_id)
+    return gallery_context(session, load_records(session, study.id), gan, label)
+
+
+def figure_captions(records: list[JudgmentRecord], summary: dict[str, Any]) -> list[dict[str, str]]:
+    """Each figure of ``FIGURES`` with a caption saying what it plots and on how many."""
+    n_gen = summary["generated_judged_real"]["n"]
+    n_real = summary["real_judged_real"]["n"]
+    readers = len({r.reader for r in records})
+    labelled = sum(1 for r in records if r.label)
+    machine = summary.get("machine_reader") or {}
+    machine_line = (
+        " The dashed black curve is the machine reader's, from its P(real)."
+        if machine.get("status") == "succeeded" and machine.get("auc") is not None
+        else ""
+    )
+    text = {
+        "judged_real_by_label": (
+            "Share of patches judged real, per true label: generated patches (left bar) and "
+            "real patches (right bar), with Wilson 95% intervals; the dashed line marks 50%, "
+            "where readers cannot tell them apart. "
+            f"n = {n_gen} judgments of generated and {n_real} of real patches by "
+            f"{readers} readers."
+        ),
+        "reader_roc": (
+            "Each reader's ROC curve for telling real from generated patches, from verdict and "
+            "confidence (realness 1–10): x, generated patches judged real; y, real patches "
+            f"judged real; the diagonal is chance.{machine_line} "
+            f"n = {readers} readers, {n_gen + n_real} judgments ({n_real} of real, "
+            f"{n_gen} of generated patches)."
+        ),
+        "label_confusion": (
+            "Labels given (columns) against the patches' true labels (rows), in judgments. "
+            f"n = {labelled} judgments with a label."
+        ),
+    }
+    return [{"name": name, "caption": text[name]} for name in FIGURES]

@@ -1,0 +1,225 @@
+"""The coordinator's results page (issue 9): the headline read out in words that follow the
+number, readers who have not finished named with what counts, numbered figure captions with
+their n, and the patch gallery ranked by judged-real share and filtered by GAN version and
+label. Readers get none of it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from app.db import Database
+from app.tables import AssignmentItem, ModelVersion, Patch, StudyItem
+from tests.factories import api_token, login, make_user
+from tests.study_factories import answer, create_open_study, make_dataset, with_data
+
+Rule = Callable[[int, str], bool]  # (patch id, source) -> says "real"
+
+
+def read(
+    client: TestClient,
+    db: Database,
+    study_id: int,
+    headers: dict[str, str],
+    says_real: Rule,
+    limit: int | None = None,
+) -> None:
+    """The reader answers LIMIT items (all when None), "real" where SAYS_REAL holds."""
+    answered = 0
+    while limit is None or answered < limit:
+        item = client.get(f"/api/v1/reading/next?study={study_id}", headers=headers).json()
+        if item.get("done"):
+            return
+        with db.session() as session:
+            patch_id, source = session.execute(
+                select(Patch.id, Patch.source)
+                .join(StudyItem, StudyItem.patch_id == Patch.id)
+                .join(AssignmentItem, AssignmentItem.study_item_id == StudyItem.id)
+                .where(AssignmentItem.token == item["item"])
+            ).one()
+        verdict = "real" if says_real(patch_id, source) else "generated"
+        posted = client.post(
+            f"/api/v1/reading/{item['item']}", json=answer(verdict), headers=headers
+        )
+        assert posted.status_code == 200, posted.text
+        answered += 1
+
+
+def votes(patch_id: int) -> int:
+    """How many of the three readers call patch PATCH_ID real (0 to 3)."""
+    return patch_id % 4 if patch_id % 4 < 3 else 3
+
+
+def two_gan_study(client: TestClient, db: Database) -> tuple[int, TestClient]:
+    """Three readers on real1, gen1 (GAN v1) and gen2 (GAN v2); reader j calls a patch real
+    when ``votes(patch) > j``; a fourth, dan, answers 3 of 12. The coordinator's client."""
+    with_data(db)
+    make_dataset(db, "gen2", "generated", gan_version=2)
+    coord = make_user(db, "coordinator", "cora")
+    names = ["ann", "bob", "cat", "dan"]
+    tokens = [api_token(db, make_user(db, "reader", n)) for n in names]
+    study_id = create_open_study(
+        client,
+        api_token(db, coord),
+        generated={"datasets": ["gen1", "gen2"]},
+        items_per_reader=12,
+        readers=names,
+    )
+    for j, headers in enumerate(tokens[:3]):
+        read(client, db, study_id, headers, lambda pid, _src, j=j: votes(pid) > j)
+    read(client, db, study_id, tokens[3], lambda pid, _src: votes(pid) > 0, limit=3)
+    login(client, coord)
+    return study_id, client
+
+
+def tiles(html: str, ranking: str) -> list[tuple[int, int, int]]:
+    """(patch id, count, readers) of each tile in the gallery RANKING, in page order."""
+    block = html.split(f'class="gallery {ranking}"')[1].split("</div>")[0]
+    found = re.findall(
+        r'data-patch="(\d+)">.*?<strong class="count">(\d+) of (\d+)</strong>', block, re.S
+    )
+    return [(int(p), int(k), int(n)) for p, k, n in found]
+
+
+def gan_of(db: Database, patch_ids: list[int]) -> set[int]:
+    """The GAN versions that made the patches PATCH_IDS."""
+    with db.session() as session:
+        query = (
+            select(ModelVersion.version)
+            .join(Patch, Patch.model_version_id == ModelVersion.id)
+            .where(Patch.id.in_(patch_ids))
+        )
+        return set(session.scalars(query))
+
+
+def test_gallery_ranks_by_judged_real_share_and_filters(client: TestClient, db: Database) -> None:
+    study_id, client = two_gan_study(client, db)
+    html = client.get(f"/studies/{study_id}/results").text
+    fooling = tiles(html, "fooling")
+    assert fooling, "no generated tiles"
+    shares = [k / n for _, k, n in fooling]
+    assert shares == sorted(shares, reverse=True)
+    assert shares[0] > shares[-1]  # the rule gives different shares: the order means something
+    # dan (3 answers) makes some patches 4-reader ones; the 3 readers' votes are the rule's.
+    for patch_id, k, n in fooling:
+        assert k - (n - 3) * (votes(patch_id) > 0) == votes(patch_id)
+    doubted = tiles(html, "doubted")
+    doubted_shares = [k / n for _, k, n in doubted]
+    assert doubted_shares == sorted(doubted_shares, reverse=True)
+    assert doubted_shares[0] > doubted_shares[-1]
+
+    only_v2 = client.get(f"/studies/{study_id}/results?gan=2").text
+    v2_tiles = tiles(only_v2, "fooling")
+    assert v2_tiles and gan_of(db, [p for p, _, _ in v2_tiles]) == {2}
+    assert len(v2_tiles) < len(fooling)
+
+    ggo = client.get(
+        f"/studies/{study_id}/results/gallery?label=GGO", headers={"HX-Request": "true"}
+    )
+    assert ggo.status_code == 200 and "<html" not in ggo.text  # the fragment alone
+    with db.session() as session:
+        labels = set(
+            session.scalars(
+                select(Patch.label_code).where(
+                    Patch.id.in_(
+                        [p for p, _, _ in tiles(ggo.text, "fooling") + tiles(ggo.text, "doubted")]
+                    )
+                )
+            )
+        )
+    assert labels == {"GGO"}
+
+    reload = client.get(
+        f"/studies/{study_id}/results/gallery?gan=2&label=CAL", follow_redirects=False
+    )
+    assert reload.status_code == 303
+    assert reload.headers["location"] == f"/studies/{study_id}/results?gan=2&label=CAL#gallery"
+
+
+def test_partly_finished_readers_are_named_with_what_counts(
+    client: TestClient, db: Database
+) -> None:
+    study_id, client = two_gan_study(client, db)
+    html = client.get(f"/studies/{study_id}/results").text
+    block = html.split('id="partly-finished"')[1].split("</div>")[0]
+    assert "1 reader has not finished" in block
+    row = re.search(r'<tr data-reader="dan">(.*?)</tr>', block, re.S)
+    assert row and re.sub(r"<[^>]+>|\s+", " ", row.group(1)).split()[:4] == [
+        "dan",
+        "3",
+        "12",
+        "(25%)",
+    ]
+    assert "left out: too few shared patches" in row.group(1)
+    assert "Every answer given counts" in block
+    for name in ("ann", "bob", "cat"):
+        assert f'data-reader="{name}"' not in block
+
+
+def test_headline_explanation_follows_the_number(client: TestClient, db: Database) -> None:
+    with_data(db)
+    coord = make_user(db, "coordinator", "cora")
+    coord_headers = api_token(db, coord)
+    ann = api_token(db, make_user(db, "reader", "ann"))
+    bob = api_token(db, make_user(db, "reader", "bob"))
+    spotted = create_open_study(client, coord_headers, name="spotted", readers=["ann", "bob"])
+    fooled = create_open_study(client, coord_headers, name="fooled", readers=["ann", "bob"])
+    coin = create_open_study(client, coord_headers, name="coin", readers=["ann", "bob"])
+    for j, headers in enumerate((ann, bob)):
+        read(client, db, spotted, headers, lambda _pid, src: src == "real")
+        read(client, db, fooled, headers, lambda _pid, _src: True)
+        read(client, db, coin, headers, lambda pid, _src, j=j: (pid + j) % 2 == 0)
+    login(client, coord)
+
+    def explained(study_id: int) -> str:
+        html = client.get(f"/studies/{study_id}/results").text
+        block = html.split('id="headline-explained"')[1].split("</div>")[0]
+        return re.sub(r"<[^>]+>|\s+", " ", block)
+
+    text = explained(spotted)
+    assert "Readers called 0.0% of the generated patches real (0 of 8 judgments)" in text
+    assert "50% would mean readers could not tell generated from real patches" in text
+    assert "lies below 50%: readers spotted the generated patches" in text
+    assert "real patches were judged real 100.0% (8 of 8)" in text
+    text = explained(fooled)
+    assert "Readers called 100.0% of the generated patches real (8 of 8 judgments)" in text
+    assert "lies above 50%: readers took generated patches for real" in text
+    text = explained(coin)
+    assert "Readers called 50.0% of the generated patches real (4 of 8 judgments)" in text
+    assert "includes 50%: these readers could not tell the generated patches from real" in text
+
+
+def test_figures_carry_numbered_captions_with_n(client: TestClient, db: Database) -> None:
+    study_id, client = two_gan_study(client, db)
+    html = client.get(f"/studies/{study_id}/results").text
+    captions = re.findall(
+        r"<figcaption><strong>(Figure \d+)\.</strong>(.*?)</figcaption>", html, re.S
+    )
+    assert [c[0] for c in captions] == ["Figure 1", "Figure 2", "Figure 3"]
+    # 3 readers × 12 + dan's 3 = 39 judgments, 6 + 6 per reader (dan's three of either)
+    results = client.get(
+        f"/api/v1/studies/{study_id}/results", headers=api_token(db, make_user(db, "admin", "root"))
+    ).json()
+    n_gen, n_real = results["generated_judged_real"]["n"], results["real_judged_real"]["n"]
+    assert n_gen + n_real == 39
+    assert (
+        f"n = {n_gen} judgments of generated and {n_real} of real patches by 4 readers"
+        in captions[0][1]
+    )
+    assert "n = 4 readers, 39 judgments" in captions[1][1]
+    assert "n = 39 judgments with a label" in captions[2][1]
+
+
+def test_readers_get_no_results_or_gallery(client: TestClient, db: Database) -> None:
+    study_id, client = two_gan_study(client, db)
+    login(client, make_user(db, "reader", "eve"))
+    for path in ("results", "results/gallery", "results/gallery?gan=1"):
+        response = client.get(f"/studies/{study_id}/{path}", headers={"HX-Request": "true"})
+        assert response.status_code == 403, path
+    response = client.get(
+        f"/studies/{study_id}/results", headers=api_token(db, make_user(db, "reader", "fay"))
+    )
+    assert response.status_code == 403

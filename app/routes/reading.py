@@ -10,9 +10,16 @@ from fastapi.responses import RedirectResponse, Response
 from app.deps import ReaderUser, SessionDep
 from app.schemas import AnswerBody, IntakeBody
 from app.services.datasets.labels import list_labels
+from app.services.datasets.rendering import WINDOWS
 from app.services.reading import access as reading_access
 from app.services.reading import loop as reading
-from app.services.reading.keys import CONFIDENCE_KEYS, VERDICT_KEYS, WINDOW_KEY, label_keys
+from app.services.reading.keys import (
+    CONFIDENCE_KEYS,
+    FULL_SCREEN_KEY,
+    VERDICT_KEYS,
+    WINDOW_KEY,
+    label_keys,
+)
 from app.services.studies.progress import reader_studies
 from app.services.studies.records import as_utc
 from app.templating import render
@@ -27,10 +34,12 @@ IMAGE_HEADERS = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Opti
 def item_json(view: reading.ItemView) -> dict[str, Any]:
     """The reader-facing item: identical keys and shapes for real and generated items."""
     images = {w: f"/api/v1/reading/{view.token}/{w}.png" for w in view.windows}
+    height, width = view.size
     return {
         "item": view.token,
         "image_url": images[view.windows[0]],
         "images": images,
+        "hu": {"url": f"/api/v1/reading/{view.token}/hu", "height": height, "width": width},
         "position": view.position,
         "total": view.total,
         "practice": view.practice,
@@ -93,6 +102,10 @@ def reading_page(
         "verdict_keys": VERDICT_KEYS,
         "confidence_keys": CONFIDENCE_KEYS,
         "window_key": WINDOW_KEY,
+        "full_screen_key": FULL_SCREEN_KEY,
+        "window_presets": {
+            w: {"width": WINDOWS[w][0], "level": WINDOWS[w][1]} for w in study.windows
+        },
     }
     return render(request, "pages/reading.html", ctx)
 
@@ -132,6 +145,14 @@ def item_image(session: SessionDep, user: ReaderUser, token: str, window: str) -
     """An item's pre-rendered PNG in a window preset."""
     png = reading_access.item_image(session, user, token, window)
     return Response(png, media_type="image/png", headers=IMAGE_HEADERS)
+
+
+@api.get("/{token}/hu")
+def item_hu(session: SessionDep, user: ReaderUser, token: str) -> Response:
+    """An item's pixels as little-endian int16 HU, row by row (size in the item JSON), for
+    the page's viewer to window itself; the same length and headers for every item."""
+    hu = reading_access.item_hu(session, user, token)
+    return Response(hu, media_type="application/octet-stream", headers=IMAGE_HEADERS)
 
 
 @api.get("/{token}")

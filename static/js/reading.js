@@ -13,7 +13,7 @@
     practiceItems: Number(root.dataset.practiceItems || 0),
   };
   const keyToLabel = Object.fromEntries(Object.entries(cfg.labelKeys).map(([c, k]) => [k.toLowerCase(), c]));
-  let item = null, answer = {}, windowIndex = 0, shownAt = 0, busy = false, feedbackShown = false;
+  let item = null, answer = {}, shownAt = 0, busy = false, feedbackShown = false;
   let pending = null, started = false; // the first counted item, held back behind the "practice done" step
   let hinting = false; // a "Choose ..." hint is showing: it follows the answer and clears when complete
 
@@ -31,7 +31,6 @@
   function show(next, previousAnswer) {
     item = next;
     answer = previousAnswer ? { ...previousAnswer } : {};
-    windowIndex = 0;
     feedbackShown = false;
     hinting = false;
     $("feedback").hidden = true;
@@ -48,15 +47,8 @@
     $("previous").hidden = !item.previous;
     $("item").hidden = false;
     shownAt = 0;
-    setWindow(0);
+    viewer.show(item).catch(fail);
     render();
-  }
-
-  function setWindow(index) {
-    const names = Object.keys(item.images);
-    windowIndex = index % names.length;
-    $("patch").src = item.images[names[windowIndex]];
-    $("window-name").textContent = `${names[windowIndex]} window`;
   }
 
   function render() {
@@ -171,7 +163,6 @@
     else if (key === "backspace") goBack().catch(fail);
     else if (key === "r") answer.verdict = "real";
     else if (key === "g") answer.verdict = "generated";
-    else if (key === "w") setWindow(windowIndex + 1);
     else if (cfg.askConfidence && "12345".includes(key) && key.length === 1) answer.confidence = Number(key);
     else if (cfg.askLabel && keyToLabel[key]) answer.label = keyToLabel[key];
     else return;
@@ -186,13 +177,13 @@
     if (button.dataset.verdict) answer.verdict = button.dataset.verdict;
     else if (button.dataset.confidence) answer.confidence = Number(button.dataset.confidence);
     else if (button.dataset.label) answer.label = button.dataset.label;
-    else if (button.id === "window") setWindow(windowIndex + 1);
     else if (button.id === "submit") return submit();
     else if (button.id === "previous") return goBack().catch(fail);
     render();
   }
 
-  $("patch").addEventListener("load", () => { if (!shownAt) shownAt = performance.now(); });
+  // The image viewer (viewer.js) draws each item; the reading time starts when it is on screen.
+  const viewer = window.patchViewer($("viewer"), () => { if (!shownAt) shownAt = performance.now(); });
   document.addEventListener("keydown", onKey);
   root.addEventListener("click", onClick);
   loadNext().catch(fail);

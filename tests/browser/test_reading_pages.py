@@ -54,11 +54,10 @@ def reader_study(
 
 
 def next_patch(page, shown: str = "") -> str:  # type: ignore[no-untyped-def]
-    """The src of the patch once one other than SHOWN has loaded (whatever the counter says)."""
+    """The item token of the patch once one other than SHOWN is drawn (whatever the counter
+    says)."""
     for _ in range(150):
-        src = page.locator("#patch").evaluate(
-            "i => i.complete && i.naturalWidth > 0 ? i.getAttribute('src') : ''"
-        )
+        src = page.locator("#patch").evaluate("c => c.dataset.item")
         if src and src != shown:
             return str(src)
         page.wait_for_timeout(100)

@@ -20,12 +20,11 @@ def wait_until(page: Any, expression: str, timeout_s: float = 30, what: str = ""
 
 
 def wait_for_item(page: Any, counter: str) -> None:
-    """Until the counter reads COUNTER and the patch has loaded (``complete`` alone is true
-    for a broken image too)."""
+    """Until the counter reads COUNTER and the viewer has drawn the item's pixels (its canvas
+    names the item it shows once they are on screen)."""
     page.wait_for_selector(f"#counter:text-is({counter!r})")
     wait_until(
         page,
-        "(() => { const i = document.getElementById('patch');"
-        " return i.complete && i.naturalWidth > 0; })()",
-        what=f"the patch at {counter} loaded",
+        "document.getElementById('patch').dataset.item",
+        what=f"the patch at {counter} drawn",
     )

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
-from app.tables import Assignment, AssignmentItem, ItemImage, Study, User
+from app.tables import Assignment, AssignmentItem, ItemImage, Patch, Study, StudyItem, User
 from app.text_rules import problem
+from models.hu import GAN_WINDOW
+
+# The HU a reader is sent: the range generated patches are stored in (models.hu.GAN_WINDOW).
+# Real patches can hold values outside it (dense bone, air below −1024); sent unclipped, a
+# read-out of 1500 HU would say "real".
+READER_HU = (int(GAN_WINDOW.low), int(GAN_WINDOW.high))
 
 
 def item_image(session: Session, reader: User, token: str, window: str) -> bytes:
@@ -25,6 +32,20 @@ def item_image(session: Session, reader: User, token: str, window: str) -> bytes
     if png is None:
         raise NotFound("no such item")
     return png
+
+
+def item_hu(session: Session, reader: User, token: str) -> bytes:
+    """One of READER's items as little-endian int16 HU, row by row, clipped to READER_HU."""
+    pixels = session.scalar(
+        select(Patch.pixels)
+        .join(StudyItem, StudyItem.patch_id == Patch.id)
+        .join(AssignmentItem, AssignmentItem.study_item_id == StudyItem.id)
+        .join(Assignment, Assignment.id == AssignmentItem.assignment_id)
+        .where(AssignmentItem.token == token, Assignment.reader_id == reader.id)
+    )
+    if pixels is None:
+        raise NotFound("no such item")
+    return np.clip(np.frombuffer(pixels, dtype="<i2"), *READER_HU).astype("<i2").tobytes()
 
 
 def reader_study(session: Session, reader: User, study_id: int) -> Study:

@@ -52,6 +52,7 @@ class ItemView:
     practice: bool
     windows: list[str]
     previous: str | None  # token of the item before, when answers may be changed
+    size: tuple[int, int]  # (height, width): one size for every item of a study
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,9 @@ def next_item(session: Session, reader: User, study_id: int) -> ItemView | None:
     )
     row = session.execute(
         select(AssignmentItem.token, AssignmentItem.position, StudyItem.is_practice, total)
+        .add_columns(Patch.height, Patch.width)
         .join(StudyItem, StudyItem.id == AssignmentItem.study_item_id)
+        .join(Patch, Patch.id == StudyItem.patch_id)
         .outerjoin(Judgment, Judgment.assignment_item_id == AssignmentItem.id)
         .where(AssignmentItem.assignment_id == assignment.id, Judgment.id.is_(None))
         .order_by(AssignmentItem.position)
@@ -77,9 +80,10 @@ def next_item(session: Session, reader: User, study_id: int) -> ItemView | None:
     ).first()
     if row is None:
         return None
-    token, position, practice, n_items = row
+    token, position, practice, n_items, height, width = row
     previous = _previous(session, assignment.id, position) if assignment.allow_changes else None
-    return ItemView(token, position + 1, n_items, practice, assignment.windows, previous)
+    size = (height, width)
+    return ItemView(token, position + 1, n_items, practice, assignment.windows, previous, size)
 
 
 def revisit(session: Session, reader: User, token: str) -> tuple[ItemView, Judgment | None]:
@@ -91,7 +95,8 @@ def revisit(session: Session, reader: User, token: str) -> tuple[ItemView, Judgm
         select(func.count()).where(AssignmentItem.assignment_id == ctx.assignment_id)
     )
     previous = _previous(session, ctx.assignment_id, ctx.position)
-    view = ItemView(token, ctx.position + 1, total or 0, ctx.practice, ctx.windows, previous)
+    size = (ctx.height, ctx.width)
+    view = ItemView(token, ctx.position + 1, total or 0, ctx.practice, ctx.windows, previous, size)
     return view, ctx.judgment
 
 
@@ -145,7 +150,7 @@ def _context(session: Session, reader: User, token: str, label: str | None) -> A
         select(AssignmentItem.id.label("item_id"), AssignmentItem.assignment_id)
         .add_columns(AssignmentItem.position, AssignmentItem.shown_at, Study.status)
         .add_columns(Study.allow_changes, Study.ask_confidence, Study.ask_label, Study.windows)
-        .add_columns(Patch.source, Patch.label_code.label("true_label"))
+        .add_columns(Patch.source, Patch.label_code.label("true_label"), Patch.height, Patch.width)
         .add_columns(StudyItem.is_practice.label("practice"), Label.code.label("known_label"))
         .add_columns(answered)
         .join(Assignment, Assignment.id == AssignmentItem.assignment_id)

@@ -53,7 +53,8 @@ def source_of(db: Database, token: str) -> str:
 
 
 def received(client: TestClient, study_id: int, headers: dict[str, str]) -> dict[str, Any]:
-    """Everything the reader gets for one item: JSON, images (headers, chunks), answer reply."""
+    """Everything the reader gets for one item: JSON, images (headers, chunks), the viewer's HU
+    bytes (headers, length), answer reply."""
     item = client.get(f"/api/v1/reading/next?study={study_id}", headers=headers).json()
     token = item["item"]
     out: dict[str, Any] = {"token_ok": bool(TOKEN.match(token)), "json": shape(item, token)}
@@ -62,6 +63,10 @@ def received(client: TestClient, study_id: int, headers: dict[str, str]) -> dict
         out[f"{window}_headers"] = {k: v for k, v in image.headers.items() if k != "date"}
         out[f"{window}_chunks"] = png_chunks(image.content)
         out[f"{window}_ihdr"] = image.content[8:33]
+    hu = client.get(item["hu"]["url"], headers=headers)
+    out["hu_status"] = hu.status_code
+    out["hu_headers"] = {k: v for k, v in hu.headers.items() if k != "date"}
+    out["hu_length"] = len(hu.content)
     reply = client.post(f"/api/v1/reading/{token}", json=answer(), headers=headers).json()
     reply.pop("answered_at")
     out["reply"] = shape(reply, token)
@@ -84,6 +89,8 @@ def test_real_and_generated_items_differ_only_in_pixels(client: TestClient, db: 
     assert every[0]["token_ok"] and "etag" not in every[0]["lung_headers"]
     assert "last-modified" not in every[0]["lung_headers"]
     assert [t for t, _ in every[0]["lung_chunks"]] == [b"IHDR", b"IDAT", b"IEND"]
+    assert every[0]["hu_status"] == 200 and every[0]["hu_length"] == 2 * 16 * 16
+    assert "etag" not in every[0]["hu_headers"] and "last-modified" not in every[0]["hu_headers"]
 
 
 def test_pixels_do_differ_and_pages_hide_the_design(client: TestClient, db: Database) -> None:
@@ -96,8 +103,9 @@ def test_pixels_do_differ_and_pages_hide_the_design(client: TestClient, db: Data
     for _ in range(3):
         item = client.get(f"/api/v1/reading/next?study={study_id}", headers=headers).json()
         images.add(client.get(item["image_url"], headers=headers).content)
+        images.add(client.get(item["hu"]["url"], headers=headers).content)
         client.post(f"/api/v1/reading/{item['item']}", json=answer(), headers=headers)
-    assert len(images) == 3
+    assert len(images) == 6
     client.post("/api/v1/reading/intake", json={"experience_years": 4}, headers=headers)
     login(client, reader)
     for path in (f"/reading/{study_id}", "/reading"):

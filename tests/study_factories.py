@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from app.db import Database
 from app.services.accounts.users import get_user
 from app.services.studies import access
 from app.services.studies import lifecycle as studies
 from app.services.studies.spec import StudySpec
-from app.tables import Dataset, ModelVersion, Patch
+from app.tables import AssignmentItem, Dataset, ModelVersion, Patch, StudyItem
+from tests.factories import api_token, make_user
 
 LABELS = ("GGO", "CAL", "NOR")
 
@@ -145,3 +148,60 @@ def read_everything(
             body = answer("real" if real else "generated", 1 + (patch_id * (j + 1)) % 5, "GGO")
             posted = client.post(f"/api/v1/reading/{item['item']}", json=body, headers=headers)
             assert posted.status_code == 200, posted.text
+
+
+def read_by_rule(
+    client: TestClient,
+    db: Database,
+    study_id: int,
+    headers: dict[str, str],
+    says_real: Callable[[int, str], bool],
+    limit: int | None = None,
+) -> None:
+    """The reader answers LIMIT items (all when None): "real" where SAYS_REAL(patch id,
+    source) holds, else "generated"."""
+    answered = 0
+    while limit is None or answered < limit:
+        item = client.get(f"/api/v1/reading/next?study={study_id}", headers=headers).json()
+        if item.get("done"):
+            return
+        with db.session() as session:
+            patch_id, source = session.execute(
+                select(Patch.id, Patch.source)
+                .join(StudyItem, StudyItem.patch_id == Patch.id)
+                .join(AssignmentItem, AssignmentItem.study_item_id == StudyItem.id)
+                .where(AssignmentItem.token == item["item"])
+            ).one()
+        verdict = "real" if says_real(patch_id, source) else "generated"
+        posted = client.post(
+            f"/api/v1/reading/{item['item']}", json=answer(verdict), headers=headers
+        )
+        assert posted.status_code == 200, posted.text
+        answered += 1
+
+
+def votes(patch_id: int) -> int:
+    """How many of ``study_with_two_gans``'s three full readers call patch PATCH_ID real."""
+    return patch_id % 4
+
+
+def study_with_two_gans(client: TestClient, db: Database) -> int:
+    """An open study of 12 items on real1, gen1 (GAN v1) and gen2 (GAN v2), coordinator cora:
+    readers ann, bob and cat read everything, reader j calling a patch real when
+    ``votes(patch) > j``; dan answers 3 items, calling real whatever ``votes`` gives any."""
+    with_data(db)
+    make_dataset(db, "gen2", "generated", gan_version=2)
+    coord = make_user(db, "coordinator", "cora")
+    names = ["ann", "bob", "cat", "dan"]
+    tokens = [api_token(db, make_user(db, "reader", n)) for n in names]
+    study_id = create_open_study(
+        client,
+        api_token(db, coord),
+        generated={"datasets": ["gen1", "gen2"]},
+        items_per_reader=12,
+        readers=names,
+    )
+    for j, headers in enumerate(tokens[:3]):
+        read_by_rule(client, db, study_id, headers, lambda pid, _src, j=j: votes(pid) > j)
+    read_by_rule(client, db, study_id, tokens[3], lambda pid, _src: votes(pid) > 0, limit=3)
+    return study_id

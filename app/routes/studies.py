@@ -140,6 +140,8 @@ def _detail_page(
         "confirm_close": confirm_close and study.status == "open",
         "unfinished": unfinished(progress),
         "assigned": {u.username for u in studies.readers_of(session, study.id)},
+        "design": studies.spec_of(study, session),
+        "gans": datasets.generating_versions(session),
         "users": list_users(session),
         "error": error,
         **sharing_context(session, study, request.state.user),

@@ -62,7 +62,7 @@ def test_datasets_page_shows_each_generated_datasets_gan_and_figures(
         "0.710 / 0.420",
         "0.880",
         "1.5%",
-        "(3 measured",
+        "(3 measured patches nearly",
     ):
         assert shown in words, shown
     assert "not been measured yet" in text_of(html.split("gen4")[1].split("</article>")[0])

@@ -6,72 +6,26 @@ label. Readers get none of it."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.db import Database
-from app.tables import AssignmentItem, ModelVersion, Patch, StudyItem
-from tests.factories import api_token, login, make_user
-from tests.study_factories import answer, create_open_study, make_dataset, with_data
-
-Rule = Callable[[int, str], bool]  # (patch id, source) -> says "real"
-
-
-def read(
-    client: TestClient,
-    db: Database,
-    study_id: int,
-    headers: dict[str, str],
-    says_real: Rule,
-    limit: int | None = None,
-) -> None:
-    """The reader answers LIMIT items (all when None), "real" where SAYS_REAL holds."""
-    answered = 0
-    while limit is None or answered < limit:
-        item = client.get(f"/api/v1/reading/next?study={study_id}", headers=headers).json()
-        if item.get("done"):
-            return
-        with db.session() as session:
-            patch_id, source = session.execute(
-                select(Patch.id, Patch.source)
-                .join(StudyItem, StudyItem.patch_id == Patch.id)
-                .join(AssignmentItem, AssignmentItem.study_item_id == StudyItem.id)
-                .where(AssignmentItem.token == item["item"])
-            ).one()
-        verdict = "real" if says_real(patch_id, source) else "generated"
-        posted = client.post(
-            f"/api/v1/reading/{item['item']}", json=answer(verdict), headers=headers
-        )
-        assert posted.status_code == 200, posted.text
-        answered += 1
-
-
-def votes(patch_id: int) -> int:
-    """How many of the three readers call patch PATCH_ID real (0 to 3)."""
-    return patch_id % 4 if patch_id % 4 < 3 else 3
+from app.tables import ModelVersion, Patch
+from tests.factories import Account, api_token, login, make_user
+from tests.study_factories import (
+    create_open_study,
+    read_by_rule,
+    study_with_two_gans,
+    votes,
+    with_data,
+)
 
 
 def two_gan_study(client: TestClient, db: Database) -> tuple[int, TestClient]:
-    """Three readers on real1, gen1 (GAN v1) and gen2 (GAN v2); reader j calls a patch real
-    when ``votes(patch) > j``; a fourth, dan, answers 3 of 12. The coordinator's client."""
-    with_data(db)
-    make_dataset(db, "gen2", "generated", gan_version=2)
-    coord = make_user(db, "coordinator", "cora")
-    names = ["ann", "bob", "cat", "dan"]
-    tokens = [api_token(db, make_user(db, "reader", n)) for n in names]
-    study_id = create_open_study(
-        client,
-        api_token(db, coord),
-        generated={"datasets": ["gen1", "gen2"]},
-        items_per_reader=12,
-        readers=names,
-    )
-    for j, headers in enumerate(tokens[:3]):
-        read(client, db, study_id, headers, lambda pid, _src, j=j: votes(pid) > j)
-    read(client, db, study_id, tokens[3], lambda pid, _src: votes(pid) > 0, limit=3)
-    login(client, coord)
+    """``study_with_two_gans``, and the client logged in as its coordinator, cora."""
+    study_id = study_with_two_gans(client, db)
+    login(client, Account("cora", "pw-cora-secret", "coordinator"))
     return study_id, client
 
 
@@ -169,9 +123,9 @@ def test_headline_explanation_follows_the_number(client: TestClient, db: Databas
     fooled = create_open_study(client, coord_headers, name="fooled", readers=["ann", "bob"])
     coin = create_open_study(client, coord_headers, name="coin", readers=["ann", "bob"])
     for j, headers in enumerate((ann, bob)):
-        read(client, db, spotted, headers, lambda _pid, src: src == "real")
-        read(client, db, fooled, headers, lambda _pid, _src: True)
-        read(client, db, coin, headers, lambda pid, _src, j=j: (pid + j) % 2 == 0)
+        read_by_rule(client, db, spotted, headers, lambda _pid, src: src == "real")
+        read_by_rule(client, db, fooled, headers, lambda _pid, _src: True)
+        read_by_rule(client, db, coin, headers, lambda pid, _src, j=j: (pid + j) % 2 == 0)
     login(client, coord)
 
     def explained(study_id: int) -> str:

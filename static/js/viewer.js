@@ -235,7 +235,8 @@
     canvas.addEventListener("pointermove", onPointerMove);
     canvas.addEventListener("pointerup", onPointerUp);
     canvas.addEventListener("pointercancel", onPointerUp);
-    canvas.addEventListener("pointerleave", () => { if (!drag) out("hu").textContent = "HU —"; });
+    // A mouse leaving clears the read-out; a finger's stays where it last touched.
+    canvas.addEventListener("pointerleave", (e) => { if (!drag && e.pointerType === "mouse") out("hu").textContent = "HU —"; });
     canvas.addEventListener("wheel", onWheel, { passive: false });
     canvas.addEventListener("contextmenu", (e) => e.preventDefault()); // right-drag pans
     root.addEventListener("click", onClick);

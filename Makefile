@@ -19,7 +19,7 @@ PG_SUITE := tests --ignore=tests/models
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: demo test install chromium lint test-sqlite test-postgres mutation
+.PHONY: demo test install chromium lint test-sqlite test-postgres mutation screenshots
 
 $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,12 @@ test: install chromium
 	$(MAKE) --no-print-directory test-postgres || failed="$$failed test-postgres"; \
 	if [ -n "$$failed" ]; then echo "== make test FAILED:$$failed"; exit 1; fi; \
 	echo "== make test passed"
+
+# Screenshots of every page at 1280x900 and 390x844, from a fresh demo in a temporary data dir
+# (a few minutes: demo study 1 must open first): var/screenshots/<page>-<size>.png and its
+# report.txt, and the README's images in docs/img/. tools/screenshots.py lists the pages.
+screenshots: install chromium
+	$(BIN)/python -m tools.screenshots
 
 # Mutation testing of the modules that carry the guarantees (not part of `make test`: too slow
 # for CI's 2 cores). Config in pyproject.toml [tool.mutmut]; each mutant runs against the fast

@@ -220,6 +220,7 @@
     function onKey(e) {
       if (!hu || root.closest("[hidden]")) return;
       if (e.ctrlKey || e.metaKey || e.altKey || editable(e.target)) return;
+      if (document.querySelector("dialog[open]")) return; // e.g. the help: its keys, not ours
       const key = e.key.toLowerCase();
       if (key === "w") selectPreset(preset + 1);
       else if (key === "+" || key === "=") actions["zoom-in"]();

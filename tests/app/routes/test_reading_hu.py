@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.db import Database
 from app.tables import AssignmentItem, Patch, StudyItem
-from tests.factories import api_token, make_user
+from tests.factories import Account, api_token, make_user
 from tests.study_factories import create_open_study, with_data
 
 
@@ -27,6 +27,7 @@ def patch_of(db: Database, token: str) -> Patch:
 
 
 def open_study(client: TestClient, db: Database) -> tuple[int, dict[str, str]]:
+    """A study read by ann (whose token is returned) and bob."""
     with_data(db)
     coord = api_token(db, make_user(db, "coordinator"))
     reader = make_user(db, "reader", "ann")
@@ -70,7 +71,7 @@ def test_hu_outside_the_generated_range_is_clipped(client: TestClient, db: Datab
 def test_hu_only_for_the_readers_own_items(client: TestClient, db: Database) -> None:
     study_id, ann = open_study(client, db)
     url = client.get(f"/api/v1/reading/next?study={study_id}", headers=ann).json()["hu"]["url"]
-    bob = api_token(db, make_user(db, "reader", "eve"))
+    bob = api_token(db, Account("bob", "pw-bob-secret", "reader"))  # a reader of the same study
     other = client.get(url, headers=bob)
     missing = client.get("/api/v1/reading/AAAAAAAAAAAAAAAAAAAAAA/hu", headers=ann)
     assert other.status_code == missing.status_code == 404

@@ -13,6 +13,7 @@ from app.services.datasets.labels import list_labels
 from app.services.datasets.rendering import WINDOWS
 from app.services.reading import access as reading_access
 from app.services.reading import loop as reading
+from app.services.reading.flags import MAX_COMMENT
 from app.services.reading.keys import (
     CONFIDENCE_KEYS,
     FULL_SCREEN_KEY,
@@ -102,6 +103,7 @@ def reading_page(
         "verdict_keys": VERDICT_KEYS,
         "confidence_keys": CONFIDENCE_KEYS,
         "window_key": WINDOW_KEY,
+        "max_flag_comment": MAX_COMMENT,
         "full_screen_key": FULL_SCREEN_KEY,
         "window_presets": {
             w: {"width": WINDOWS[w][0], "level": WINDOWS[w][1]} for w in study.windows

@@ -14,7 +14,8 @@
   };
   const keyToLabel = Object.fromEntries(Object.entries(cfg.labelKeys).map(([c, k]) => [k.toLowerCase(), c]));
   let item = null, answer = {}, shownAt = 0, busy = false, feedbackShown = false;
-  let pending = null, started = false; // the first counted item, held back behind the "practice done" step
+  let pending = null, step = null; // an item held back behind a step: the tutorial, "practice done"
+  const passed = new Set(); // the steps passed on this page
   let hinting = false; // a "Choose ..." hint is showing: it follows the answer and clears when complete
 
   async function api(method, url, body) {
@@ -43,12 +44,14 @@
     $("counter").textContent = `${item.position - skip} / ${total}`;
     $("bar").value = (item.position - skip - 1) / total;
     $("practice").hidden = !item.practice;
-    $("practice-done").hidden = true;
+    document.querySelectorAll("#reading .step").forEach((s) => { s.hidden = true; });
     $("previous").hidden = !item.previous;
     $("item").hidden = false;
+    root.dataset.item = item.item; // for the flag (reading_flag.js)
     shownAt = 0;
     viewer.show(item).catch(fail);
     render();
+    root.dispatchEvent(new CustomEvent("reading:item"));
   }
 
   function render() {
@@ -63,25 +66,37 @@
 
   async function loadNext() {
     const next = await api("GET", `/api/v1/reading/next?study=${cfg.study}`);
-    if (!next.done && !next.practice && cfg.practiceItems && next.position === cfg.practiceItems + 1 && !started) {
-      // Practice just ended (now or before a reload): a step of its own before the first
-      // counted patch is shown.
+    const before = stepBefore(next);
+    if (before) {
+      // A step of its own before the patch is shown (so its reading time starts after it).
+      step = before;
       pending = next;
       item = null;
+      delete root.dataset.item;
       $("item").hidden = true;
       $("bar").value = 0;
       $("practice").hidden = true;
       $("counter").textContent = "";
-      $("practice-done").hidden = false;
+      $(step).hidden = false;
       return;
     }
     if (next.done) {
       $("item").hidden = true;
       $("done").hidden = false;
       $("bar").value = 1;
+      root.dispatchEvent(new CustomEvent("reading:done")); // the summary (reading_summary.js)
       return;
     }
     show(next);
+  }
+
+  // The tutorial before the first item (until it is answered, so again after a reload), and
+  // "practice done" before the first counted item (until that is answered).
+  function stepBefore(next) {
+    if (next.done) return null;
+    if (next.position === 1 && !passed.has("tutorial")) return "tutorial";
+    const firstCounted = cfg.practiceItems && next.position === cfg.practiceItems + 1;
+    return firstCounted && !passed.has("practice-done") ? "practice-done" : null;
   }
 
   async function goBack() {
@@ -150,12 +165,13 @@
     if (!pending) return;
     const next = pending;
     pending = null;
-    started = true;
+    passed.add(step);
     show(next);
   }
 
   function onKey(event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (document.querySelector("dialog[open]") || event.target.closest("input, textarea, select")) return;
     if (pending && event.key === "Enter") { event.preventDefault(); start(); return; }
     if (!item) return;
     const key = event.key.toLowerCase();
@@ -172,7 +188,7 @@
 
   function onClick(event) {
     const button = event.target.closest("button");
-    if (button && button.id === "start") return start();
+    if (button && "start" in button.dataset) return start();
     if (!button || !item) return;
     if (button.dataset.verdict) answer.verdict = button.dataset.verdict;
     else if (button.dataset.confidence) answer.confidence = Number(button.dataset.confidence);

@@ -33,3 +33,9 @@ def shoot(page: Any, name: str) -> None:
             Path(out).mkdir(parents=True, exist_ok=True)
             page.screenshot(path=f"{out}/{name}-{size}.png", full_page=True)
     page.set_viewport_size({"width": SIZES["desktop"][0], "height": SIZES["desktop"][1]})
+
+
+def skip_tutorial(page: Any) -> None:
+    """Past the tutorial that a reader's first visit to a study shows (Enter, as a reader)."""
+    page.wait_for_selector("#tutorial", state="visible")
+    page.keyboard.press("Enter")

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from app.db import Database
 from app.tables import Judgment
+from tests.browser.pages import skip_tutorial
 from tests.browser.waits import wait_for_item
 from tests.factories import make_user
 from tests.study_factories import open_reader_study
@@ -70,6 +71,7 @@ def test_admin_adds_a_reader_who_logs_in_and_reads(  # type: ignore[no-untyped-d
     reader.fill("input[name=password]", password)
     reader.click("button[type=submit]")
     reader.wait_for_url(f"{live_server}/reading/{study_id}")
+    skip_tutorial(reader)
     wait_for_item(reader, f"1 / {N_ITEMS}")
     label_key = reader.locator('button[data-label="GGO"] kbd').inner_text()
     for key in ("r", "3", label_key.lower(), "Enter"):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app.db import Database
-from tests.browser.pages import log_in
+from tests.browser.pages import log_in, skip_tutorial
 from tests.browser.test_reading import open_study, wait_for_position
 from tests.factories import make_user
 
@@ -39,6 +39,7 @@ def test_no_csp_violation_while_coordinating_and_reading(  # type: ignore[no-unt
     page.set_default_timeout(15_000)
     seen += _watch(page)
     log_in(page, live_server, reader, f"/reading/{study_id}")
+    skip_tutorial(page)
     wait_for_position(page, 1)
     page.keyboard.press("r")
     page.keyboard.press("3")

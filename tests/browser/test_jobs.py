@@ -21,7 +21,7 @@ import pytest
 from app.config import Settings
 from app.db import Database
 from tests.app.routes.test_jobs_pages import store_dataset
-from tests.browser.pages import log_in, shoot
+from tests.browser.pages import log_in, shoot, skip_tutorial
 from tests.browser.waits import wait_for_item, wait_until
 from tests.factories import Account, make_user
 from tests.servers import free_port, lungsign_command, server_env, wait_until_up
@@ -75,6 +75,7 @@ def test_admin_watches_a_gan_train_while_a_reader_reads(served: str, browser, db
     reading = browser.new_context().new_page()
     reading.set_default_timeout(20_000)
     log_in(reading, served, reader, f"/reading/{study_id}")
+    skip_tutorial(reading)
     label_key = reading.locator('button[data-label="GGO"] kbd').inner_text().lower()
 
     seen: list[float] = []

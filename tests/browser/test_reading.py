@@ -9,7 +9,7 @@ import time
 import pytest
 
 from app.db import Database
-from tests.browser.pages import log_in
+from tests.browser.pages import log_in, skip_tutorial
 from tests.browser.waits import wait_for_item
 from tests.factories import Account, make_user
 from tests.study_factories import open_reader_study
@@ -38,6 +38,7 @@ def test_keyboard_reading_resume_progress_and_csv(live_server: str, browser, db:
     page.set_default_timeout(15_000)
     since = time.monotonic()  # the first item's image cannot have appeared before this
     log_in(page, live_server, reader, f"/reading/{study_id}")
+    skip_tutorial(page)
     label_keys = {
         code: page.locator(f'button[data-label="{code}"] kbd').inner_text()
         for code in ("GGO", "CAL", "NOR")

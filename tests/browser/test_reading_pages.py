@@ -14,7 +14,7 @@ from app.services.accounts.users import get_user
 from app.services.studies import access
 from app.services.studies import lifecycle as studies
 from app.services.studies.spec import StudySpec
-from tests.browser.pages import log_in, shoot
+from tests.browser.pages import log_in, shoot, skip_tutorial
 from tests.browser.waits import wait_for_item
 from tests.factories import make_user
 from tests.study_factories import with_data
@@ -76,6 +76,7 @@ def test_question_panel_hides_at_the_end_on_review_and_when_closed(
     reader = make_user(db, "reader", "ann")
     study_id = reader_study(db, reader.username, items=2)
     log_in(page, live_server, reader, f"/reading/{study_id}")
+    skip_tutorial(page)
     for position in (1, 2):
         wait_for_item(page, f"{position} / 2")
         answer(page)
@@ -121,7 +122,7 @@ def test_browser_errors_are_pages_in_the_layout_and_the_api_keeps_json(
     assert response.status == 404
     assert page.locator("h1").inner_text() == "Not found"
     page.click("main >> text=Home")
-    page.wait_for_url(f"{live_server}/")
+    page.wait_for_url(f"{live_server}/reading")  # a reader's home: their studies
 
     api = page.request.get(f"{live_server}/api/v1/reading/next?study=999")
     assert api.status == 404
@@ -186,6 +187,7 @@ def test_a_phone_reads_a_patch_that_fits_and_tables_scroll_inside_their_cards(
     phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
     phone.set_default_timeout(15_000)
     log_in(phone, live_server, reader, f"/reading/{study_id}")
+    skip_tutorial(phone)
     wait_for_item(phone, "1 / 2")
     box = phone.locator("#patch").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # not fixed at 512 px
@@ -250,6 +252,7 @@ def test_hints_clear_once_answered_and_practice_feedback_says_right_or_wrong_by_
     )
     names = {"GGO": "ground-glass opacity", "CAL": "calcification", "NOR": "normal tissue"}
     log_in(page, live_server, reader, f"/reading/{study_id}")
+    skip_tutorial(page)
     first = next_patch(page)  # practice item 1 of 2
 
     page.keyboard.press("Enter")  # nothing chosen yet
@@ -309,6 +312,7 @@ def test_practice_is_counted_apart_ends_with_a_step_and_an_empty_bar_looks_empty
     assert row.locator("td.num").inner_text() == "0 / 3"  # as the coordinator counts
     page.click("text=Start")
     page.wait_for_url(f"{live_server}/reading/{study_id}")
+    skip_tutorial(page)
 
     wait_for_item(page, "1 / 2")
     assert page.locator("#practice").is_visible()
@@ -361,6 +365,7 @@ def test_a_changed_answer_keeps_its_first_reading_time(
     page = browser.new_context().new_page()
     page.set_default_timeout(15_000)
     log_in(page, live_server, reader, f"/reading/{study_id}")
+    skip_tutorial(page)
     wait_for_item(page, "1 / 3")
     page.wait_for_timeout(1200)  # the first reading: long
     answer(page, "r", "GGO")

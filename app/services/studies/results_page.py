@@ -1,5 +1,6 @@
 """What the coordinator's results page shows beside the statistics: the headline in words,
-the readers who have not finished, numbered figure captions and the patch gallery."""
+the readers who have not finished, numbered figure captions, the items readers flagged and
+the patch gallery."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.services.datasets.labels import list_labels
+from app.services.reading.flags import study_flags
 from app.services.studies import headline
 from app.services.studies.figures import FIGURES
 from app.services.studies.item_gallery import ItemGallery, item_gallery
@@ -27,6 +29,7 @@ def results_page(session: Session, study_id: int, gan: str, label: str) -> dict[
         "headline": headline.explain(summary),
         "partly_finished": headline.partly_finished(reader_progress(session, study.id), summary),
         "figures": figure_captions(records, summary),
+        "flags": study_flags(session, study.id),
         **gallery_context(session, records, gan, label),
     }
 

@@ -67,6 +67,9 @@ def received(client: TestClient, study_id: int, headers: dict[str, str]) -> dict
     out["hu_status"] = hu.status_code
     out["hu_headers"] = {k: v for k, v in hu.headers.items() if k != "date"}
     out["hu_length"] = len(hu.content)
+    flag = {"unreadable": True, "comment": "blurred"}
+    flagged = client.post(f"/api/v1/reading/items/{token}/flag", json=flag, headers=headers)
+    out["flag"] = (flagged.status_code, shape(flagged.json(), token))
     reply = client.post(f"/api/v1/reading/{token}", json=answer(), headers=headers).json()
     reply.pop("answered_at")
     out["reply"] = shape(reply, token)

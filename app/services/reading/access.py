@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
+from app.services.studies.images import reader_hu
 from app.tables import Assignment, AssignmentItem, ItemImage, Patch, Study, StudyItem, User
 from app.text_rules import problem
-from models.hu import GAN_WINDOW
-
-# The HU a reader is sent: the range generated patches are stored in (models.hu.GAN_WINDOW).
-# Real patches can hold values outside it (dense bone, air below −1024); sent unclipped, a
-# read-out of 1500 HU would say "real".
-READER_HU = (int(GAN_WINDOW.low), int(GAN_WINDOW.high))
 
 
 def item_image(session: Session, reader: User, token: str, window: str) -> bytes:
@@ -35,7 +29,7 @@ def item_image(session: Session, reader: User, token: str, window: str) -> bytes
 
 
 def item_hu(session: Session, reader: User, token: str) -> bytes:
-    """One of READER's items as little-endian int16 HU, row by row, clipped to READER_HU."""
+    """One of READER's items as little-endian int16 HU, row by row, clipped like its images."""
     pixels = session.scalar(
         select(Patch.pixels)
         .join(StudyItem, StudyItem.patch_id == Patch.id)
@@ -45,7 +39,7 @@ def item_hu(session: Session, reader: User, token: str) -> bytes:
     )
     if pixels is None:
         raise NotFound("no such item")
-    return np.clip(np.frombuffer(pixels, dtype="<i2"), *READER_HU).astype("<i2").tobytes()
+    return reader_hu(pixels).tobytes()
 
 
 def reader_study(session: Session, reader: User, study_id: int) -> Study:

@@ -118,6 +118,7 @@ SKIPPED = {
     "/studies/{study_id}/progress": "htmx fragment of the study page",
     "/datasets/imports/{job_id:int}": "htmx fragment of an upload; a page load goes to /jobs/{id}",
     "/studies/{study_id}/results/gallery": "htmx fragment of the results page (its gallery)",
+    "/studies/{study_id}/results/figures/{name}.svg": "an image (on the results page)",
 }
 
 

@@ -18,7 +18,9 @@ from app.services.accounts.users import list_users
 from app.services.datasets import catalog as datasets
 from app.services.studies import access, planning
 from app.services.studies import lifecycle as studies
+from app.services.studies import results as study_results
 from app.services.studies import results_page as results_view
+from app.services.studies.figures import FORMATS
 from app.services.studies.progress import reader_progress, study_summaries, unfinished
 from app.services.studies.spec import StudySpec
 from app.tables import Job, User
@@ -385,6 +387,15 @@ def results_page(
     (kept to GAN version GAN and true label LABEL when given)."""
     ctx = {"study_id": study_id, **results_view.results_page(session, study_id, gan, label)}
     return render(request, "pages/study_results.html", ctx)
+
+
+@router.get("/studies/{study_id}/results/figures/{name}.svg")
+def results_figure(
+    session: SessionDep, user: CoordinatorUser, study_id: int, name: str
+) -> Response:
+    """A figure shown inside the results page: part of viewing it, so not audited as an export
+    (the SVG and PNG download links go to the API's audited ``figures`` route)."""
+    return Response(study_results.page_figure(session, study_id, name), media_type=FORMATS["svg"])
 
 
 @router.get("/studies/{study_id}/results/gallery")

@@ -1,4 +1,6 @@
-"""A study's results and exports (CSV, JSON, figures); every export is audit-logged."""
+"""A study's results and exports (CSV, JSON, figures); every export is audit-logged, the
+figures shown inside the results page (``page_figure``) are part of viewing it and are not.
+The statistics come from ``summary_cache``: computed once until the judgments change."""
 
 from __future__ import annotations
 
@@ -11,12 +13,11 @@ from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.services.accounts import audit
-from app.services.studies import machine, reader_analysis
+from app.services.studies import machine, summary_cache
 from app.services.studies.exports import write_tool_exports
 from app.services.studies.figures import FIGURES, FORMATS, render_figure
 from app.services.studies.lifecycle import get_study
 from app.services.studies.records import JudgmentRecord, load_records, reader_profiles, write_csv
-from app.services.studies.stats import summarize
 from app.tables import User
 
 
@@ -34,9 +35,7 @@ def _summary(
 ) -> dict[str, Any]:
     if records is None:
         records = load_records(session, study_id)
-    summary = summarize(records, reader_profiles(session, study_id))
-    summary["clustered"] = reader_analysis.clustered(records)
-    summary["mrmc"] = reader_analysis.mrmc(records)
+    summary = summary_cache.statistics(study_id, records, reader_profiles(session, study_id))
     summary["machine_reader"] = machine.summary(session, study_id, records)
     return summary
 
@@ -57,13 +56,20 @@ def export_csv(session: Session, study_id: int, user: User | None) -> str:
 
 
 def export_figure(session: Session, study_id: int, name: str, fmt: str, user: User | None) -> bytes:
+    """A figure downloaded, audit-logged as an export."""
+    body = page_figure(session, study_id, name, fmt)
+    study_name = get_study(session, study_id).name
+    audit.record(session, user, "study_export_figure", study_name, figure=f"{name}.{fmt}")
+    return body
+
+
+def page_figure(session: Session, study_id: int, name: str, fmt: str = "svg") -> bytes:
+    """A figure as the results page shows it (not an export: no audit event)."""
     if name not in FIGURES or fmt not in FORMATS:
         raise NotFound(f"no figure {name}.{fmt}")
     study = get_study(session, study_id)
     records = load_records(session, study.id)
-    summary = _summary(session, study.id, records)
-    audit.record(session, user, "study_export_figure", study.name, figure=f"{name}.{fmt}")
-    return render_figure(name, fmt, records, summary)
+    return render_figure(name, fmt, records, _summary(session, study.id, records))
 
 
 def export_directory(session: Session, study_id: int, out: Path, user: User | None) -> list[Path]:

@@ -24,4 +24,4 @@ def test_screenshot_names_are_unique_and_the_readme_images_are_among_them() -> N
     names = [shot.name for shot in SHOTS]
     assert len(names) == len(set(names))
     files = {f"{name}-{size}" for name in names for size in SIZES}
-    assert {shot for shot, _ in README_IMAGES} <= files
+    assert {name for name, _ in README_IMAGES} <= files

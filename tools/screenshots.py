@@ -49,12 +49,9 @@ SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 STUDY_PREFIX = "demo study 1"
 STUDY_WAIT_S = 40 * 60  # demo study 1 opens 1–2 min after start on 2 idle cores
 PAGE_WAIT_MS = 20_000
-# the README's images: (screenshot, docs/img name)
-README_IMAGES = [
-    ("reading-desktop", "reading-desktop"),
-    ("reading-phone", "reading-phone"),
-    ("results-desktop", "results-desktop"),
-]
+# The README's images in docs/img/: (screenshot, at most this many px from the top), kept
+# small: 256 colours, and the long results page cut below its headline, tables and figures.
+README_IMAGES = [("reading-desktop", None), ("reading-phone", None), ("results-desktop", 1920)]
 # Everything pictured is ready: no htmx request in flight, every image loaded (a broken one
 # never is: the page is reported and shot anyway).
 SETTLED = (
@@ -155,7 +152,8 @@ class Demo:
 
 
 class DemoServer:
-    """``lungsign demo`` in its own process group; its output goes to OUT/demo.log."""
+    """``lungsign demo`` in its own process group; its output goes to OUT/demo.log, its
+    pipeline's steps to the terminal too."""
 
     def __init__(self, data_dir: Path, port: int) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LUNGSIGN_")}
@@ -181,6 +179,8 @@ class DemoServer:
             self.lines.append(line.rstrip("\n"))
             self.log.write(line)
             self.log.flush()
+            if line.startswith("[demo"):  # the pipeline's steps, to show the wait moves on
+                print(f"  {line.rstrip()}", flush=True)
 
     def check_alive(self) -> None:
         if self.process.poll() is not None:
@@ -301,8 +301,9 @@ def prepare(demo: Demo) -> None:
     everything = study["practice_items"] + study["items_per_reader"]
     half = study["practice_items"] + study["items_per_reader"] // 2
     for username, limit in (("reader1", everything), ("reader2", everything), ("reader3", half)):
-        with api_client(demo, username) as reader:
-            done = answer(reader, study, labels, limit)
+        reader = api_client(demo, username)
+        done = answer(reader, study, labels, limit)
+        reader.close()
         print(f"{username} answered {done} items", flush=True)
     created = admin.post("/api/v1/users", json={"username": "coordinator", "role": "coordinator"})
     demo.passwords["coordinator"] = created.raise_for_status().json()["password"]
@@ -364,14 +365,21 @@ def take(context: Any, demo: Demo, shot: Shot) -> list[Finding]:
     page = context.new_page()
     page.on("pageerror", lambda error: found.append(Finding(shot.name, f"script error: {error}")))
 
-    def console(message: Any) -> None:
-        if message.type == "error":
+    url = demo.base + shot.url.format(**demo.ids)
+
+    def console(message: Any) -> None:  # failed loads are reported with their URL below
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
             found.append(Finding(shot.name, f"console: {message.text}"))
 
+    def response(reply: Any) -> None:
+        if reply.status >= 400 and reply.url != url and not reply.url.endswith("/favicon.ico"):
+            found.append(Finding(shot.name, f"HTTP {reply.status} for {reply.url}"))
+
     page.on("console", console)
+    page.on("response", response)
     try:
-        response = page.goto(demo.base + shot.url.format(**demo.ids))
-        status = response.status if response else 0
+        document = page.goto(url)
+        status = document.status if document else 0
         if status != shot.status:
             found.append(Finding(shot.name, f"HTTP {status}, expected {shot.status}"))
         try:
@@ -415,6 +423,18 @@ def shoot_all(demo: Demo) -> list[Finding]:
     return found
 
 
+def readme_image(name: str, height: int | None) -> None:
+    """docs/img/NAME.png from the screenshot: its top HEIGHT px, in 256 colours."""
+    from PIL import Image
+
+    image = Image.open(OUT / f"{name}.png").convert("RGB")
+    if height is not None:
+        image = image.crop((0, 0, image.width, min(height, image.height)))
+    small = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    small.save(DOCS_IMG / f"{name}.png", optimize=True)
+
+
 def main() -> int:
     missing = uncovered_routes()
     if missing:
@@ -427,9 +447,8 @@ def main() -> int:
     with demo_running() as demo:
         prepare(demo)
         findings = shoot_all(demo)
-    DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    for shot, name in README_IMAGES:
-        shutil.copyfile(OUT / f"{shot}.png", DOCS_IMG / f"{name}.png")
+    for name, height in README_IMAGES:
+        readme_image(name, height)
     report = [f"{f.shot}: {f.problem}" for f in findings] or ["nothing looked wrong"]
     (OUT / "report.txt").write_text("\n".join(report) + "\n")
     print("\n".join(report))

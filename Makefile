@@ -78,8 +78,9 @@ test: install chromium
 	echo "== make test passed"
 
 # Screenshots of every page at 1280x900 and 390x844, from a fresh demo in a temporary data dir
-# (a few minutes: demo study 1 must open first): var/screenshots/<page>-<size>.png and its
-# report.txt, and the README's images in docs/img/. tools/screenshots.py lists the pages.
+# (demo study 1 must open first: minutes on 2 idle cores, 18 min on a busy machine):
+# var/screenshots/<page>-<size>.png with its report.txt, and the README's images in docs/img/.
+# tools/screenshots.py lists the pages.
 screenshots: install chromium
 	$(BIN)/python -m tools.screenshots
 

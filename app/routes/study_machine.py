@@ -43,8 +43,10 @@ def run_machine_reader_page(
     study_id: int,
     background: BackgroundTasks,
 ) -> RedirectResponse:
-    """The results page's 'Run the machine reader again' button: a fresh run."""
-    submitted = machine.request_run(session, settings, study_id, user, None)
-    if submitted.created:
-        background.add_task(queue.enqueue, settings, submitted.job.id)
+    """The results page's 'Run the machine reader again' button: a fresh run, unless one is
+    still queued or running (a second click, or a page left open): the page then shows it."""
+    if machine.active_job(session, study_id) is None:
+        submitted = machine.request_run(session, settings, study_id, user, None)
+        if submitted.created:
+            background.add_task(queue.enqueue, settings, submitted.job.id)
     return RedirectResponse(f"/studies/{study_id}/results", status_code=303, background=background)

@@ -50,6 +50,11 @@ def request_run(
     return submit.create(session, settings, KIND, {"study": study_id, "seed": seed}, user)
 
 
+def active_job(session: Session, study_id: int) -> Job | None:
+    """The study's machine-reader job that is queued or running, if any (the newest)."""
+    return next((j for j in jobs_of(session, study_id) if j.status in submit.ACTIVE), None)
+
+
 def jobs_of(session: Session, study_id: int) -> list[Job]:
     """The study's machine-reader jobs, newest first."""
     jobs = session.scalars(select(Job).where(Job.kind == KIND).order_by(Job.id.desc()))

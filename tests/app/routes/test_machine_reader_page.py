@@ -39,7 +39,25 @@ def test_the_results_page_runs_the_machine_reader(client: TestClient, db: Databa
         assert job.params == {"study": study_id, "seed": 0} and job.status == "queued"
     page = client.get(f"/studies/{study_id}/results").text
     assert f'<a href="/jobs/{job.id}">{job.id}</a> queued' in page
-    assert "Run the machine reader again</button>" in page
+    assert "A run is queued" in page and "<button" not in card(page)  # no second run offered
+    # a second click (a page left open) queues nothing more: the page shows the queued run
+    again = client.post(url, data={"csrf_token": token}, follow_redirects=False)
+    assert again.status_code == 303
+    with db.session() as session:
+        assert len(session.scalars(select(Job).where(Job.kind == "machine_reader")).all()) == 1
+        session.get(Job, job.id).status = "running"  # type: ignore[union-attr]
+    page = client.get(f"/studies/{study_id}/results").text
+    assert f"{job.id}</a> running" in page and "<button" not in card(page)
+    with db.session() as session:
+        session.get(Job, job.id).status = "failed"  # type: ignore[union-attr]
+    assert "Run the machine reader again</button>" in card(
+        client.get(f"/studies/{study_id}/results").text
+    )
+
+
+def card(page: str) -> str:
+    """The results page's machine-reader card."""
+    return page.split('class="card machine-reader"')[1].split("</section>")[0]
 
 
 def test_opening_from_the_page_or_the_api_queues_the_machine_reader_behind_training(

@@ -28,6 +28,7 @@ def results_page(session: Session, study_id: int, gan: str, label: str) -> dict[
         "results": summary,
         "headline": headline.explain(summary),
         "partly_finished": headline.partly_finished(reader_progress(session, study.id), summary),
+        "mrmc_rows": mrmc_rows(summary["mrmc"]),
         "figures": figure_captions(records, summary),
         "flags": study_flags(session, study.id),
         **gallery_context(session, records, gan, label),
@@ -46,6 +47,24 @@ def study_gallery(session: Session, study_id: int, gan: str, label: str) -> dict
     """The patch gallery alone (the filters' htmx answer)."""
     study = get_study(session, study_id)
     return gallery_context(session, load_records(session, study.id), gan, label)
+
+
+def mrmc_rows(mrmc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The MRMC table's rows (pooled, then per GAN version): NAME, the analysis A and its
+    random-readers interval as the page shows it, cut to [0, 1] where an AUC lives. CUT is
+    True when the raw interval (kept in the JSON) reached past 0 or 1: with few readers the
+    Hillis ddf is small and the t interval runs wider than any AUC can be."""
+    analyses = [("all GAN versions", mrmc["pooled"])] + [
+        (f"GAN v{a['model_version']}", a) for a in mrmc["per_model_version"]
+    ]
+    rows = []
+    for name, a in analyses:
+        row: dict[str, Any] = {"name": name, "a": a, "cut": False}
+        if a.get("available"):
+            low, high = a["random_readers_random_cases"]["ci95"]
+            row.update(low=max(low, 0.0), high=min(high, 1.0), cut=low < 0.0 or high > 1.0)
+        rows.append(row)
+    return rows
 
 
 def figure_captions(records: list[JudgmentRecord], summary: dict[str, Any]) -> list[dict[str, str]]:

@@ -204,3 +204,38 @@ def test_gallery_shows_only_patches_that_fooled_someone(client: TestClient, db: 
     # ann calls real the patches with pid % 3 == 0, bob pid % 3 == 1: pid % 3 == 2 fooled nobody
     assert {p % 3 for p, _, _ in fooling} <= {0, 1}
     assert "No generated patch was called real" not in html
+
+
+def test_mrmc_interval_past_zero_or_one_is_shown_cut_with_its_ddf(
+    client: TestClient, db: Database
+) -> None:
+    with_data(db)
+    coord = make_user(db, "coordinator", "cora")
+    coord_headers = api_token(db, coord)
+    ann = api_token(db, make_user(db, "reader", "ann"))
+    bob = api_token(db, make_user(db, "reader", "bob"))
+    study_id = create_open_study(client, coord_headers, readers=["ann", "bob"])
+    read_by_rule(client, db, study_id, ann, lambda _pid, src: src == "real")  # AUC 1
+    read_by_rule(client, db, study_id, bob, lambda pid, _src: pid % 2 == 0)  # about chance
+    pooled = client.get(f"/api/v1/studies/{study_id}/results", headers=coord_headers).json()[
+        "mrmc"
+    ]["pooled"]
+    rr = pooled["random_readers_random_cases"]
+    low, high = rr["ci95"]
+    assert low < 0 or high > 1  # the JSON keeps the raw t interval (2 readers: tiny ddf)
+
+    login(client, coord)
+    html = client.get(f"/studies/{study_id}/results").text
+    block = html.split('class="card mrmc"')[1].split("</section>")[0]
+    row = re.search(
+        r'<tr class="cut"><td data-label="patches">all GAN versions</td>(.*?)</tr>', block, re.S
+    )
+    assert row, block
+    shown = re.search(r'data-label="95% interval">([\d.]+)–([\d.]+)', row.group(1))
+    assert shown and (float(shown[1]), float(shown[2])) == (max(low, 0.0), min(high, 1.0))
+    note = re.sub(r"<[^>]+>|\s+", " ", block.split('id="mrmc-cut"')[1])
+    assert "Interval wider than [0, 1], shown cut to it" in note
+    assert "Add readers to narrow it. The raw interval stays in the results JSON" in note
+    raw = f"raw interval {low:.3f} to {high:.3f}".replace("-", "−")
+    assert f"all GAN versions: 2 readers, ddf = {rr['df']:.1f}, {raw}" in note
+    assert f"{low:.3f}–" not in block.split("<tbody>")[1].split("</tbody>")[0]

@@ -53,9 +53,13 @@ def _judged_real(fig: Figure, summary: dict[str, Any]) -> None:
         ax.bar(xs, ys, width=0.4, yerr=errs, capsize=3, label=f"{name} patches")
     ax.axhline(0.5, color="grey", linestyle="--", linewidth=1)
     ax.set_xticks(range(len(rows)), [row["label"] for row in rows])
-    ax.set_ylim(0, 1)
+    # headroom above 1.0 so a full bar and its error bar's cap are drawn whole; ticks stop at 1
+    ax.set_ylim(0, 1.06)
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax.spines[["top", "right"]].set_visible(False)
     ax.set_ylabel("judged real (Wilson 95% CI)")
-    ax.legend()
+    # above the axes, not over the bars (constrained layout makes room for it)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False)
 
 
 def _roc(fig: Figure, records: list[JudgmentRecord], machine: dict[str, Any] | None) -> None:

@@ -120,3 +120,35 @@ def test_generated_dataset_shows_its_gan_and_tiles_enlarge(  # type: ignore[no-u
     assert page.evaluate(ENLARGED) == 0
     page.click(".gan-version a:text-is('GAN v2')")
     page.wait_for_url(f"{live_server}/models#model-{model_id}")
+
+
+# Every table of the page whose box or content runs past the window: [where, px past].
+WIDE_TABLES = """() => [...document.querySelectorAll('main table')]
+  .filter(t => t.getClientRects().length)
+  .map(t => {
+    const box = t.getBoundingClientRect();
+    const past = Math.max(box.right - window.innerWidth, t.scrollWidth - t.clientWidth, -box.left);
+    const where = t.closest('section, div[id]');
+    const name = where && (where.id || where.querySelector('h2')?.textContent);
+    return [name + ' ' + t.className, past];
+  })
+  .filter(([, past]) => past > 1)"""
+
+
+def test_results_tables_fit_a_phone(  # type: ignore[no-untyped-def]
+    live_server: str, page, client: TestClient, db: Database
+) -> None:
+    study_id = study_with_two_gans(client, db)  # dan unfinished, two GAN versions compared
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server, CORA, f"/studies/{study_id}/results")
+    assert page.locator("#partly-finished table").is_visible()
+    assert page.locator(".version-differences").is_visible()
+    assert page.evaluate(WIDE_TABLES) == []
+    # a row reads as a block: the reader's name, then each value beside its column's name
+    row = page.locator("table.stack tbody tr", has_text="ann").first
+    assert row.locator("td.row-head").inner_text().startswith("ann")
+    label = row.locator("td[data-label=accuracy]").evaluate(
+        "td => getComputedStyle(td, '::before').content"
+    )
+    assert label == '"accuracy"'
+    shoot(page, "results-phone-tables")

@@ -84,6 +84,8 @@
       $("item").hidden = true;
       $("done").hidden = false;
       $("bar").value = 1;
+      $("practice").hidden = true;
+      $("counter").textContent = `${root.dataset.countedItems} / ${root.dataset.countedItems}`;
       root.dispatchEvent(new CustomEvent("reading:done")); // the summary (reading_summary.js)
       return;
     }
@@ -157,6 +159,7 @@
     go.textContent = "Press Enter to go on.";
     box.append(go);
     box.hidden = false;
+    box.scrollIntoView({ block: "nearest" }); // under Submit, off a phone's screen
   }
 
   function fail(err) { hinting = false; $("message").textContent = err.message; }

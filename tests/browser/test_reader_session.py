@@ -105,6 +105,8 @@ def test_a_reader_session_from_login_to_summary(
     assert "ground-glass opacity" in legend and "GGO" in legend and "O" in legend
     answer(page, truth[0][0], truth[0][1])
     page.locator("#feedback.right").wait_for()
+    box = page.locator("#feedback").bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= height, "the feedback off the screen"
     snap(page, "practice-feedback", size)
     page.keyboard.press("Enter")
 

@@ -7,6 +7,8 @@ Set ``LUNGSIGN_SHOTS=/some/dir`` to keep screenshots at 1280×900 and 390×844."
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from app.db import Database
@@ -83,12 +85,18 @@ def test_question_panel_hides_at_the_end_on_review_and_when_closed(
     page.wait_for_selector("#done", state="visible")
     assert page.locator("#item").is_hidden()  # no last patch above "Thank you"
     assert page.locator("#patch").is_hidden()
+    assert page.locator("#reading .keys").is_hidden()  # no key legend under "Thank you"
     shoot(page, "reading-done")
 
     page.goto(f"{live_server}/reading")
     page.click("text=Review")
     page.wait_for_selector("#done", state="visible")
     assert page.locator("#item").is_hidden()
+    assert page.locator("#reading .keys").is_hidden()
+    page.wait_for_selector("#counter:text-is('2 / 2')")  # on a fresh load too
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.locator("#counter").is_visible()
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     with db.session() as session:
         studies.close_study(session, study_id, None)
@@ -401,3 +409,72 @@ def test_a_changed_answer_keeps_its_first_reading_time(
         assert unchanged["revisions"] == "0"
         assert unchanged["first_duration_ms"] == unchanged["duration_ms"]
         assert unchanged["first_answered_at"] == unchanged["answered_at"]
+
+
+SCREENS = {"phone": (390, 844), "tablet": (768, 1024), "desktop": (1280, 900)}
+ANSWERS = "button[data-verdict], button[data-confidence], button[data-label], #submit"
+UNCOVERED = """b => {
+  const r = b.getBoundingClientRect();
+  const seen = (x, y) => b.contains(document.elementFromPoint(x, y));
+  return seen(r.x + r.width / 2, r.y + 3) && seen(r.x + r.width / 2, r.bottom - 3);
+}"""
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_every_answer_and_submit_are_on_the_screen_with_the_patch(
+    live_server: str, browser, db: Database, screen: str
+) -> None:  # type: ignore[no-untyped-def]
+    width, height = SCREENS[screen]
+    reader = make_user(db, "reader", "ann")
+    study_id = reader_study(db, reader.username, items=2)
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    page.set_default_timeout(15_000)
+    log_in(page, live_server, reader, f"/reading/{study_id}")
+    skip_tutorial(page)
+    wait_for_item(page, "1 / 2")
+    if out := os.environ.get("LUNGSIGN_SHOTS"):
+        page.screenshot(path=f"{out}/reading-fold-{screen}.png")
+    buttons = page.locator(ANSWERS)
+    assert buttons.count() == 2 + 5 + 10 + 1
+    for button in buttons.all():  # no scrolling: the item as it arrives
+        box = button.bounding_box()
+        name = button.get_attribute("title") or button.inner_text()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, f"{name} off the side"
+        assert box["y"] >= 0 and box["y"] + box["height"] <= height, f"{name} below the fold"
+        assert button.evaluate(UNCOVERED), f"{name} partly under another element"
+    patch = page.locator("#patch").bounding_box()
+    assert patch["y"] >= 0 and patch["y"] + patch["height"] <= height  # the whole patch too
+    label = page.locator("button[data-label=GGO]")
+    assert "ground-glass opacity" in label.inner_text() and "GGO" in label.inner_text()
+    page.locator("#submit").click()  # nothing chosen: the hint shows on the screen
+    hint = page.locator("#message:text-is('Choose real (R) or generated (G).')")
+    box = hint.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= height, "the hint off the screen"
+    assert hint.evaluate(UNCOVERED) and page.locator("#submit").evaluate(UNCOVERED)
+    if out := os.environ.get("LUNGSIGN_SHOTS"):
+        page.screenshot(path=f"{out}/reading-hint-{screen}.png")
+    page.locator("button[data-verdict=generated]").click()
+    page.locator("button[data-confidence='5']").click()
+    page.locator("button[data-label=NOR]").click()
+    page.locator("#submit").click()
+    wait_for_item(page, "2 / 2")
+
+
+def test_the_intake_asked_again_shows_the_answers_given(
+    live_server: str, page, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    reader = make_user(db, "reader", "ann")
+    log_in(page, live_server, reader, "/reading")
+    page.goto(f"{live_server}/reading/intake")
+    page.fill("input[name=experience_years]", "12")
+    page.fill("input[name=subspecialty]", "thoracic radiology")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server}/reading")
+
+    page.goto(f"{live_server}/reading/intake?next=/reading")
+    assert page.locator("#given-years").inner_text() == "12"
+    assert page.locator("#given-subspecialty").inner_text() == "thoracic radiology"
+    assert page.locator("input[name=experience_years]").count() == 0  # asked once: read-only
+    shoot(page, "intake-given")
+    page.click("main >> text=Continue")
+    page.wait_for_url(f"{live_server}/reading")

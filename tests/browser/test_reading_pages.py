@@ -1,7 +1,8 @@
 """Issue 9's "broken today" list, each in a real browser: hidden panels stay hidden, pages
 show HTML errors, the study form keeps what was typed, phones fit, practice feedback says
 right or wrong, practice is counted apart, changed answers keep their first time, /docs
-works offline.
+works offline; every answer and Submit fit a phone's, a tablet's and a desktop's screen with
+the patch, and the intake asked again shows the answers given.
 
 Set ``LUNGSIGN_SHOTS=/some/dir`` to keep screenshots at 1280×900 and 390×844."""
 

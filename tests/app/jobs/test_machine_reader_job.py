@@ -115,7 +115,7 @@ def test_machine_reader_scores_the_study_beside_the_readers(
 
     login(client, coord_account)
     page = client.get(f"/studies/{study_id}/results").text
-    assert "Machine reader" in page and "<td>machine</td>" in page
+    assert "Machine reader" in page and '<td class="row-head">machine</td>' in page
     assert "Readers&#39; labels agree with the classifier&#39;s" in page or "agree with" in page
     roc = client.get(f"/api/v1/studies/{study_id}/figures/reader_roc.svg", headers=coord).text
     assert "machine (AUC" in roc

@@ -69,9 +69,10 @@ def test_with_the_box_they_read_and_the_results_mark_them(client: TestClient, db
     }
     login(client, cora)
     page = client.get(f"/studies/{study_id}/results").text
-    row = page.split("<td>cora")[1].split("</tr>")[0]
+    row = page.split('<td class="row-head">cora')[1].split("</tr>")[0]
     assert 'class="badge unblinded"' in row
-    assert 'class="badge unblinded"' not in page.split("<td>ann")[1].split("</tr>")[0]
+    ann_row = page.split('<td class="row-head">ann')[1].split("</tr>")[0]
+    assert 'class="badge unblinded"' not in ann_row
 
 
 def test_the_study_form_box_assigns_and_marks(client: TestClient, db: Database) -> None:

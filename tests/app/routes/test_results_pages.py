@@ -228,7 +228,7 @@ def test_mrmc_interval_past_zero_or_one_is_shown_cut_with_its_ddf(
     html = client.get(f"/studies/{study_id}/results").text
     block = html.split('class="card mrmc"')[1].split("</section>")[0]
     row = re.search(
-        r'<tr class="cut"><td data-label="patches">all GAN versions</td>(.*?)</tr>', block, re.S
+        r'<tr class="cut"><td class="row-head">all GAN versions</td>(.*?)</tr>', block, re.S
     )
     assert row, block
     shown = re.search(r'data-label="95% interval">([\d.]+)–([\d.]+)', row.group(1))

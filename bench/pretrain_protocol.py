@@ -67,7 +67,7 @@ class Setting:
     mixed_finetune: bool = False  # fine-tune on real ∪ generated instead of real only
 
 
-# Settings dropped after the first three tuning folds, each losing 2.5-10 points there, and
+# Settings dropped after the first three tuning folds, each 3-11 points below real-only there, and
 # their numbers: docs/models.md. Run again by adding them back:
 #   "finetune-lr-3e-4": Setting(finetune_lr=3e-4),
 #   "mixed-finetune": Setting(mixed_finetune=True),

@@ -269,3 +269,14 @@ def test_unmeasured_gan_links_its_evaluate_job(client: TestClient, db: Database)
     login(client, make_user(db, "admin"))
     page = client.get("/models").text
     assert f'<a href="/jobs/{evaluate}">evaluate job #{evaluate}</a> is queued' in page
+
+
+def test_models_page_states_the_pretraining_finding_with_its_figure(
+    client: TestClient, db: Database
+) -> None:
+    login(client, make_user(db, "coordinator"))
+    page = client.get("/models").text
+    assert "Does pre-training on generated patches help?" in page
+    assert "no gain was shown" in page and "[−0.024, +0.029]" in page  # 25% of patients
+    figure = client.get("/static/img/pretrain-fraction.png")
+    assert figure.status_code == 200 and figure.content.startswith(b"\x89PNG")

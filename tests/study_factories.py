@@ -205,3 +205,17 @@ def study_with_two_gans(client: TestClient, db: Database) -> int:
         read_by_rule(client, db, study_id, headers, lambda pid, _src, j=j: votes(pid) > j)
     read_by_rule(client, db, study_id, tokens[3], lambda pid, _src: votes(pid) > 0, limit=3)
     return study_id
+
+
+def source_of(db: Database, token: str) -> str:
+    """The source (real or generated) of the patch behind an item token: what a reader must
+    never learn, for tests that check they do not."""
+    with db.session() as session:
+        return str(
+            session.scalar(
+                select(Patch.source)
+                .join(StudyItem, StudyItem.patch_id == Patch.id)
+                .join(AssignmentItem, AssignmentItem.study_item_id == StudyItem.id)
+                .where(AssignmentItem.token == token)
+            )
+        )

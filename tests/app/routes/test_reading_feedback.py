@@ -8,21 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.db import Database
-from app.tables import Assignment, AssignmentItem, Patch, StudyItem, User
+from app.tables import Assignment, AssignmentItem, User
 from tests.factories import Account, api_token, csrf_from, make_user
-from tests.study_factories import answer, create_open_study, with_data
-
-
-def source_of(db: Database, token: str) -> str:
-    with db.session() as session:
-        return str(
-            session.scalar(
-                select(Patch.source)
-                .join(StudyItem, StudyItem.patch_id == Patch.id)
-                .join(AssignmentItem, AssignmentItem.study_item_id == StudyItem.id)
-                .where(AssignmentItem.token == token)
-            )
-        )
+from tests.study_factories import answer, create_open_study, source_of, with_data
 
 
 def next_item(client: TestClient, study_id: int, headers: dict[str, str]) -> dict[str, Any]:

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.db import Database
-from app.tables import Assignment, AssignmentItem, Patch, StudyItem, User
+from app.tables import Assignment, AssignmentItem, User
 from tests.factories import api_token, login, make_user
-from tests.study_factories import answer, create_open_study, with_data
+from tests.study_factories import answer, create_open_study, source_of, with_data
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{22}$")
 
@@ -38,18 +38,6 @@ def shape(value: Any, token: str) -> Any:
     if isinstance(value, str):
         return value.replace(token, "<token>")
     return value
-
-
-def source_of(db: Database, token: str) -> str:
-    with db.session() as session:
-        return str(
-            session.scalar(
-                select(Patch.source)
-                .join(StudyItem, StudyItem.patch_id == Patch.id)
-                .join(AssignmentItem, AssignmentItem.study_item_id == StudyItem.id)
-                .where(AssignmentItem.token == token)
-            )
-        )
 
 
 def received(client: TestClient, study_id: int, headers: dict[str, str]) -> dict[str, Any]:

@@ -278,5 +278,6 @@ def test_models_page_states_the_pretraining_finding_with_its_figure(
     page = client.get("/models").text
     assert "Does pre-training on generated patches help?" in page
     assert "no gain was shown" in page and "[−0.024, +0.029]" in page  # 25% of patients
+    assert "The GAN's length is the lever." in page and "+0.081 [+0.062, +0.100]" in page
     figure = client.get("/static/img/pretrain-fraction.png")
     assert figure.status_code == 200 and figure.content.startswith(b"\x89PNG")

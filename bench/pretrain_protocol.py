@@ -10,7 +10,7 @@ Two roles, fixed here and in docs/models.md, never swapped:
   ``SETTINGS`` runs leak-free at 25% of the training patients; the setting with the largest
   pooled paired difference over real-only is chosen (the baseline on a tie);
 - **report cohorts** (seeds ``REPORT_SEEDS``, never used while tuning): real-only and the
-  baseline at each training fraction, and the chosen setting at 25%; each cohort with its
+  baseline and the chosen setting at each training fraction; each cohort with its
   patient-bootstrap interval, and the difference pooled over the report cohorts.
 
 Leak-free throughout: in each patient-disjoint fold one GAN is trained on that fold's
@@ -104,7 +104,9 @@ class Protocol:
         if not cached.exists():
             with tempfile.TemporaryDirectory() as tmp:
                 write_cohort(Path(tmp) / "dicom", patients=PATIENTS, seed=seed)
-                settings = Settings(data_dir=Path(tmp) / "var")
+                # a fixed pseudonym key: the same patient keys, hence the same folds, every run
+                key = f"pretrain-protocol-{seed}"
+                settings = Settings(data_dir=Path(tmp) / "var", pseudonym_key=key)
                 db = prepare_database(settings)
                 with db.session() as session:
                     import_directory(session, settings, Path(tmp) / "dicom", f"cohort-{seed}")
@@ -313,11 +315,10 @@ def tune(protocol: Protocol) -> dict[str, Any]:
 def report(
     protocol: Protocol, chosen: str, fraction: float, seeds: tuple[int, ...]
 ) -> dict[str, Any]:
-    """Real-only and the baseline on the report cohorts SEEDS at FRACTION, and the chosen
-    setting too at the tuning fraction (the only fraction it was chosen for)."""
-    names = ["baseline"]
-    if chosen != "baseline" and fraction == TUNING_FRACTION:
-        names.append(chosen)
+    """Real-only, the baseline and the chosen setting on the report cohorts SEEDS at
+    FRACTION: the setting was chosen at the tuning fraction, on other cohorts, and is shown at
+    every fraction to find where it stops helping."""
+    names = ["baseline"] if chosen == "baseline" else ["baseline", chosen]
     per_cohort = {seed: protocol.evaluate(seed, fraction, names) for seed in seeds}
     both = {n: pooled([per_cohort[s][n] for s in seeds]) for n in ["real-only", *names]}
     return {
@@ -350,17 +351,19 @@ def figure(result: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     rows = sorted((float(f), r["pooled"]["accuracy"]) for f, r in result["report"].items())
+    modes = list(dict.fromkeys(m for _, acc in rows for m in acc))  # real-only first
     fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
-    for offset, name in ((-0.6, "real-only"), (0.6, "baseline")):
-        x = [f * 100 + offset for f, _ in rows]
-        acc = [a[name] for _, a in rows]
-        y = [a["value"] for a in acc]
+    for i, name in enumerate(modes):
+        offset = (i - (len(modes) - 1) / 2) * 1.2  # side by side, so the intervals stay apart
+        points = [(f * 100 + offset, acc[name]) for f, acc in rows if name in acc]
+        y = [a["value"] for _, a in points]
         err = [
-            [v - a["ci95"][0] for v, a in zip(y, acc, strict=True)],
-            [a["ci95"][1] - v for v, a in zip(y, acc, strict=True)],
+            [v - a["ci95"][0] for v, (_, a) in zip(y, points, strict=True)],
+            [a["ci95"][1] - v for v, (_, a) in zip(y, points, strict=True)],
         ]
-        label = "gan-pretrain" if name == "baseline" else name
-        ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=label)
+        label = {"real-only": name, "baseline": f"gan-pretrain, {result['gan_steps']}-step GAN"}
+        label = label.get(name, f"gan-pretrain, {name}")
+        ax.errorbar([x for x, _ in points], y, yerr=err, marker="o", capsize=3, label=label)
     ax.set_xlabel("training patients used (% of each fold's training patients)")
     ax.set_ylabel("accuracy, report cohorts pooled")
     cohorts = ", ".join(map(str, result["report_seeds"]))

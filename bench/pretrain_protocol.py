@@ -352,6 +352,7 @@ def figure(result: dict[str, Any], path: Path) -> None:
 
     rows = sorted((float(f), r["pooled"]["accuracy"]) for f, r in result["report"].items())
     modes = list(dict.fromkeys(m for _, acc in rows for m in acc))  # real-only first
+    labels = {"real-only": "real-only", "baseline": f"gan-pretrain, {result['gan_steps']}-step GAN"}
     fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
     for i, name in enumerate(modes):
         offset = (i - (len(modes) - 1) / 2) * 1.2  # side by side, so the intervals stay apart
@@ -361,8 +362,7 @@ def figure(result: dict[str, Any], path: Path) -> None:
             [v - a["ci95"][0] for v, (_, a) in zip(y, points, strict=True)],
             [a["ci95"][1] - v for v, (_, a) in zip(y, points, strict=True)],
         ]
-        label = {"real-only": name, "baseline": f"gan-pretrain, {result['gan_steps']}-step GAN"}
-        label = label.get(name, f"gan-pretrain, {name}")
+        label = labels.get(name, f"gan-pretrain, {name}")
         ax.errorbar([x for x, _ in points], y, yerr=err, marker="o", capsize=3, label=label)
     ax.set_xlabel("training patients used (% of each fold's training patients)")
     ax.set_ylabel("accuracy, report cohorts pooled")

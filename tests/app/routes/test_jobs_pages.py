@@ -280,5 +280,6 @@ def test_models_page_states_the_pretraining_finding_with_its_figure(
     assert "at 25%: <strong>+0.078 [+0.054, +0.102]</strong>" in page  # report cohorts, run 3
     assert "The GAN's length is the lever." in page and "+0.081 [+0.062, +0.100]" in page
     assert "With 400-step GANs the gain at 25% was +0.004 [−0.020, +0.028]: none." in page
+    assert "On a cohort from another generator" in page and "−0.007 [−0.030, +0.017]" in page
     figure = client.get("/static/img/pretrain-fraction.png")
     assert figure.status_code == 200 and figure.content.startswith(b"\x89PNG")
